@@ -1,0 +1,39 @@
+"""The ``aiwatch`` command. Each domain registers its own commands; heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import typer
+
+from aiwatch import __version__
+from aiwatch.detection.cli import register as register_detection
+from aiwatch.emulator.cli import register as register_emulator
+from aiwatch.integrations.cli import register as register_integrations
+
+app = typer.Typer(
+    name="aiwatch",
+    help="Self-hosted security monitoring for ChatGPT Enterprise (Compliance API).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold keys
+)
+
+admin_app = typer.Typer(help="Administration helpers.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("generate-key")
+def generate_key() -> None:
+    """Print a new Fernet key for AIWATCH_SECRET_KEY (production mode needs one)."""
+    from aiwatch.crypto import generate_key as new_key
+
+    typer.echo(new_key())
+
+
+@app.command()
+def version() -> None:
+    """Print the aiwatch version."""
+    typer.echo(__version__)
+
+
+register_emulator(app)
+register_integrations(app)
+register_detection(app)

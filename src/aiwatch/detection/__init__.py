@@ -1,0 +1,1 @@
+"""Detection engine: finds content risks in text. Knows nothing about HTTP or the database."""
