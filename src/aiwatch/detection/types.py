@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from aiwatch.domain import Sensitivity, Severity
@@ -47,3 +48,53 @@ class Detector(Protocol):
     name: str
 
     def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]: ...
+
+
+class Where(StrEnum):
+    """Where a text lives; some rules apply only in some places (indirect injection: files, tool output)."""
+
+    PROMPT = "prompt"
+    RESPONSE = "response"
+    TOOL_OUTPUT = "tool_output"
+    FILE = "file"
+    AGENT_CONFIG = "agent_config"
+    MEMORY = "memory"
+    CANVAS = "canvas"
+    LOG_EVENT = "log_event"
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenText:
+    """Result of the invisible-character pass, run before every other rule.
+
+    `clean_text` has zero-width, bidi-control and tag characters removed so other rules see the visible text;
+    `index_map[i]` is the offset in the original text of `clean_text[i]` (None when nothing was removed);
+    `detections` are `attack.invisible_characters` on original offsets; `payloads` are texts smuggled in
+    invisibly (e.g. Unicode tag characters spelling ASCII) as (start, end, decoded) on original offsets: the
+    engine scans them with every rule.
+    """
+
+    clean_text: str
+    index_map: list[int] | None
+    detections: list[Detection]
+    payloads: list[tuple[int, int, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedSegment:
+    """A Base64 / hex / URL-encoded / rot13 run whose decoded text the engine scans again with every rule."""
+
+    start: int
+    end: int
+    encoding: str  # "base64", "hex", "url", "rot13", or nested like "base64>hex"
+    decoded: str
+    report: bool  # True when the decoded text alone is worth an attack.encoded_text detection
+    score: float = 0.5
+
+
+class HiddenTextFinder(Protocol):
+    def __call__(self, text: str) -> HiddenText: ...
+
+
+class EncodedTextFinder(Protocol):
+    def __call__(self, text: str) -> list[EncodedSegment]: ...
