@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, engine and sessions, bulk upsert repositories, shipped migrations."""
