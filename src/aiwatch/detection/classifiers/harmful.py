@@ -1,0 +1,213 @@
+"""Harmful-content classifier: `harmful.*` rules (violence, self-harm, hate, harassment, sexual, sexual content
+involving minors, weapons, malware).
+
+Inference is numpy only. A Hyperscan database of trigger words (leetspeak-tolerant) is the prefilter: text
+without any trigger never reaches the model. Short texts are scored whole; in long texts only the sentences
+around trigger hits are scored, and each detection reports that window. The model is a one-vs-rest linear
+model over word uni/bi-grams (artefact `harmful_model.npz`, trained by `harmful_train.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import hyperscan
+import numpy as np
+
+from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
+from aiwatch.detection.types import Detection, Detector
+from aiwatch.domain import Sensitivity, Severity
+
+MODEL_PATH = Path(__file__).with_name("harmful_model.npz")
+DETECTOR_NAME = "harmful"
+WHOLE_TEXT_LIMIT = 2_000  # chars; longer texts are scored sentence-window by sentence-window
+WINDOW_REACH = 300  # chars searched on each side of a trigger hit for the sentence boundary
+MAX_WINDOWS = 500  # bound the work on a huge file full of trigger words
+
+SEVERITIES: dict[str, Severity] = {
+    "sexual_minors": Severity.CRITICAL,
+    "weapons": Severity.HIGH,
+    "malware": Severity.HIGH,
+    "self_harm": Severity.HIGH,
+    "violence": Severity.MEDIUM,
+    "hate": Severity.MEDIUM,
+    "harassment": Severity.MEDIUM,
+    "sexual": Severity.MEDIUM,
+}
+
+# Letters written as digits or symbols; the trigger patterns accept both spellings.
+_LEET_CLASSES = {"a": "[a4@]", "e": "[e3]", "i": "[i1!|]", "o": "[o0]", "s": "[s5$]", "t": "[t7+]",
+                 "g": "[g96]", "b": "[b8]", "l": "[l1|]"}  # fmt: skip
+# "h a t e", "k.i.l.l": letters spread out to dodge word filters.
+_SPACED_LETTERS = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .*_\-]){2,}[^\W\d_](?![^\W\d_])")
+_SPACED_PATTERN = rb"(?:\b[a-z][ .*_-]){3}[a-z]\b"
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    letters = re.sub(r"[ .*_\-]", "", match.group())
+    # "I h a t e" -> "I hate": a leading pronoun/article is usually its own word.
+    if len(letters) >= 5 and letters[0] in "iIaA":
+        return letters[0] + " " + letters[1:]
+    return letters
+
+
+def featurize(text: str) -> list[str]:
+    """The model's features (also used by training, so both sides agree)."""
+    if _SPACED_LETTERS.search(text):
+        text = _SPACED_LETTERS.sub(_join_spaced, text)
+    return list(dict.fromkeys(ngrams(tokens(normalize(text)))))
+
+
+def trigger_pattern(word: str) -> bytes:
+    """A leetspeak-tolerant Hyperscan pattern for one trigger word (matched anywhere, case-insensitive)."""
+    return "".join(_LEET_CLASSES.get(ch, re.escape(ch)) for ch in word).encode()
+
+
+@dataclass(frozen=True)
+class Scores:
+    probabilities: np.ndarray  # one per label
+    feature_rows: list[int]  # artefact rows of the features present (for evidence)
+
+
+class HarmfulModel:
+    """The loaded artefact: vocabulary, weights, thresholds and the compiled trigger prefilter."""
+
+    def __init__(self, path: Path = MODEL_PATH) -> None:
+        with np.load(path, allow_pickle=False) as data:
+            self.labels: list[str] = [str(x) for x in data["labels"]]
+            vocab = [str(x) for x in data["vocab"]]
+            self.weights: np.ndarray = data["weights"].astype(np.float64)
+            self.bias: np.ndarray = data["bias"].astype(np.float64)
+            self.thresholds = {
+                Sensitivity.BALANCED: data["thresholds_balanced"].astype(np.float64),
+                Sensitivity.HIGH: data["thresholds_high"].astype(np.float64),
+            }
+            self.triggers: list[str] = [str(x) for x in data["triggers"]]
+            self.version = str(data["version"])
+        if self.weights.shape != (len(vocab), len(self.labels)) or self.bias.shape != (len(self.labels),):
+            raise ValueError(f"{path} is inconsistent: rebuild it with harmful_train")
+        self.vocab: dict[str, int] = {term: row for row, term in enumerate(vocab)}
+        self.terms = vocab
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        patterns = [trigger_pattern(word) for word in self.triggers] + [_SPACED_PATTERN]
+        self._database.compile(
+            expressions=patterns,
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
+            flags=[hyperscan.HS_FLAG_CASELESS] * len(patterns),
+        )
+        self._local = threading.local()
+
+    def _scratch(self) -> hyperscan.Scratch:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        return scratch
+
+    def trigger_ends(self, data: bytes, first_only: bool) -> list[int]:
+        """Byte offsets where a trigger ends; with `first_only` stop at the first one."""
+        ends: list[int] = []
+
+        def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> bool:
+            ends.append(end)
+            return first_only
+
+        try:
+            self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        except hyperscan.ScanTerminated:
+            pass
+        return ends
+
+    def score(self, text: str) -> Scores:
+        rows = [row for row in map(self.vocab.get, featurize(text)) if row is not None]
+        logits = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
+        return Scores(1.0 / (1.0 + np.exp(-logits)), rows)
+
+    def top_terms(self, rows: list[int], label_index: int, limit: int = 3) -> list[str]:
+        positive = [(self.weights[row, label_index], row) for row in rows if self.weights[row, label_index] > 0]
+        positive.sort(reverse=True)
+        return [self.terms[row] for _, row in positive[:limit]]
+
+
+@functools.cache
+def load_model() -> HarmfulModel:
+    return HarmfulModel()
+
+
+def _windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
+    """Sentence windows around trigger hits, merged when they touch."""
+    spans: list[tuple[int, int]] = []
+    for end in sorted(set(char_ends)):
+        low = max(0, end - WINDOW_REACH)
+        before = [m.end() for m in _SENTENCE_END.finditer(text, low, max(low, end - 1))]
+        start = before[-1] if before else low
+        after = _SENTENCE_END.search(text, end, min(len(text), end + WINDOW_REACH))
+        stop = after.end() if after else min(len(text), end + WINDOW_REACH)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], stop))
+        else:
+            spans.append((start, stop))
+        if len(spans) >= MAX_WINDOWS:
+            break
+    return spans
+
+
+def _char_offsets(text: str, data: bytes, byte_ends: list[int]) -> list[int]:
+    if len(data) == len(text):  # ASCII: bytes are characters
+        return byte_ends
+    return [len(data[:end].decode("utf-8", errors="surrogatepass")) for end in byte_ends]
+
+
+class HarmfulContentDetector:
+    """`Detector` for the `harmful.*` rules; one detection per label over the threshold."""
+
+    name = DETECTOR_NAME
+
+    def __init__(self, model: HarmfulModel | None = None) -> None:
+        self._model = model
+
+    @property
+    def model(self) -> HarmfulModel:
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
+    def detect(self, text: str, sensitivity: Sensitivity = Sensitivity.BALANCED) -> list[Detection]:
+        if not text or text.isspace():
+            return []
+        model = self.model
+        data = text.encode("utf-8", errors="surrogatepass")
+        short = len(text) <= WHOLE_TEXT_LIMIT
+        ends = model.trigger_ends(data, first_only=short)
+        if not ends:
+            return []
+        spans = [(0, len(text))] if short else _windows(text, _char_offsets(text, data, ends))
+        thresholds = model.thresholds[Sensitivity(sensitivity)]
+        found: dict[str, Detection] = {}
+        for start, end in spans:
+            scores = model.score(text[start:end])
+            for index in np.flatnonzero(scores.probabilities >= thresholds):
+                label = model.labels[index]
+                probability = float(scores.probabilities[index])
+                if label in found and found[label].score >= probability:
+                    continue
+                terms = model.top_terms(scores.feature_rows, int(index))
+                found[label] = Detection(
+                    rule=f"harmful.{label}",
+                    start=start,
+                    end=end,
+                    score=probability,
+                    severity=SEVERITIES[label],
+                    evidence=f"{label.replace('_', ' ')}: " + ", ".join(terms),
+                    detector_version=model.version,
+                    details={"terms": terms},
+                )
+        return sorted(found.values(), key=lambda d: (d.start, d.rule))
+
+
+DETECTORS: list[Detector] = [HarmfulContentDetector()]

@@ -1,0 +1,185 @@
+"""Train the harmful-content model and write `harmful_model.npz`; then score the held-out split.
+
+    python -m aiwatch.detection.classifiers.harmful_train [--datasets DIR] [--output PATH]
+
+Needs the `train` extra (scikit-learn) and the shared datasets (default `<repo>/../shared/datasets`).
+Training data: HateCheck train groups, the generated prompts' train templates, and label-0 prompts of the
+neuralchemy train file as extra ordinary negatives. Nothing from the test split is used for fitting or tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from aiwatch.config import ConfigError
+from aiwatch.detection.classifiers.harmful import MODEL_PATH, HarmfulContentDetector, HarmfulModel, featurize
+from aiwatch.detection.classifiers.harmful_datasets import (
+    LABELS,
+    Row,
+    default_datasets_dir,
+    load_alarming_safe,
+    load_external_benign,
+    load_harmful,
+)
+from aiwatch.domain import Sensitivity
+
+MODEL_VERSION = "harmful-lr-1"
+MIN_COUNT = 2  # a feature seen once is noise
+REGULARISATION_C = 4.0
+PRUNE_BELOW = 0.02  # drop features whose weight is this small for every label
+TRIGGER_WEIGHT = 0.9  # unigrams at least this positive for some label become prefilter triggers
+MIN_TRIGGER_LEN = 3
+THRESHOLD_BALANCED = 0.5
+THRESHOLD_HIGH = 0.3
+
+
+def build_vocabulary(feature_lists: list[list[str]]) -> list[str]:
+    counts = Counter(f for features in feature_lists for f in features)
+    return sorted(f for f, n in counts.items() if n >= MIN_COUNT)
+
+
+def to_matrix(feature_lists: list[list[str]], index: dict[str, int]):  # noqa: ANN201 - scipy type
+    from scipy.sparse import csr_matrix
+
+    rows, cols = [], []
+    for row, features in enumerate(feature_lists):
+        for f in features:
+            col = index.get(f)
+            if col is not None:
+                rows.append(row)
+                cols.append(col)
+    return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(feature_lists), len(index)))
+
+
+def fit(train: list[Row]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    feature_lists = [featurize(text) for text, _, _ in train]
+    vocab = build_vocabulary(feature_lists)
+    matrix = to_matrix(feature_lists, {f: i for i, f in enumerate(vocab)})
+    weights = np.zeros((len(vocab), len(LABELS)))
+    bias = np.zeros(len(LABELS))
+    for j, label in enumerate(LABELS):
+        target = np.array([label in labels for _, labels, _ in train], dtype=int)
+        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=5000)
+        model.fit(matrix, target)
+        weights[:, j] = model.coef_[0]
+        bias[j] = model.intercept_[0]
+    keep = np.abs(weights).max(axis=1) >= PRUNE_BELOW
+    return [f for f, k in zip(vocab, keep, strict=True) if k], weights[keep], bias
+
+
+def choose_triggers(vocab: list[str], weights: np.ndarray, bias: np.ndarray, train: list[Row]) -> list[str]:
+    """Strong unigrams, plus whatever is needed so every training text the model flags contains a trigger."""
+    index = {f: i for i, f in enumerate(vocab)}
+    strong = {
+        f for f, row in index.items()
+        if " " not in f and len(f) >= MIN_TRIGGER_LEN and weights[row].max() >= TRIGGER_WEIGHT
+    }  # fmt: skip
+    for text, _, _ in train:
+        rows = [index[f] for f in featurize(text) if f in index]
+        probabilities = 1 / (1 + np.exp(-(bias + weights[rows].sum(axis=0))))
+        flagged = np.flatnonzero(probabilities >= THRESHOLD_HIGH)
+        if not len(flagged):
+            continue
+        unigrams = [r for r in rows if " " not in vocab[r] and len(vocab[r]) >= MIN_TRIGGER_LEN]
+        if any(vocab[r] in strong for r in unigrams) or not unigrams:
+            continue
+        best = max(unigrams, key=lambda r: weights[r, flagged].max())
+        strong.add(vocab[best])
+    return sorted(strong)
+
+
+def save(path: Path, vocab: list[str], weights: np.ndarray, bias: np.ndarray, triggers: list[str]) -> None:
+    np.savez_compressed(
+        path,
+        labels=np.array(LABELS),
+        vocab=np.array(vocab),
+        weights=weights.astype(np.float32),
+        bias=bias.astype(np.float32),
+        thresholds_balanced=np.full(len(LABELS), THRESHOLD_BALANCED, dtype=np.float32),
+        thresholds_high=np.full(len(LABELS), THRESHOLD_HIGH, dtype=np.float32),
+        triggers=np.array(triggers),
+        version=np.array(MODEL_VERSION),
+    )
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def evaluate(detector: HarmfulContentDetector, rows: list[Row], sensitivity: Sensitivity) -> dict[str, object]:
+    """Binary (any harmful label) and per-label precision/recall/F1 of the real detector on `rows`."""
+    binary = Counter()
+    per_label = {label: Counter() for label in LABELS}
+    for text, gold, _ in rows:
+        predicted = {d.rule.removeprefix("harmful.") for d in detector.detect(text, sensitivity)}
+        binary[("tp" if gold else "fp") if predicted else ("fn" if gold else "tn")] += 1
+        for label in LABELS:
+            key = ("tp" if label in gold else "fp") if label in predicted else ("fn" if label in gold else "tn")
+            per_label[label][key] += 1
+    p, r, f = _prf(binary["tp"], binary["fp"], binary["fn"])
+    negatives = binary["fp"] + binary["tn"]
+    return {
+        "binary": (p, r, f),
+        "fpr": binary["fp"] / negatives if negatives else 0.0,
+        "counts": dict(binary),
+        "labels": {label: _prf(c["tp"], c["fp"], c["fn"]) for label, c in per_label.items()},
+    }
+
+
+def false_positive_rate(detector: HarmfulContentDetector, texts: list[str], sensitivity: Sensitivity) -> float:
+    flagged = [t for t in texts if detector.detect(t, sensitivity)]
+    return len(flagged) / len(texts) if texts else 0.0
+
+
+def report(detector: HarmfulContentDetector, datasets: Path) -> None:
+    test = load_harmful("test", datasets)
+    safe = load_alarming_safe("test")
+    external = [text for text, _, _ in load_external_benign("test", datasets)]
+    for sensitivity in Sensitivity:
+        result = evaluate(detector, test, sensitivity)
+        p, r, f = result["binary"]  # type: ignore[misc]
+        print(f"[{sensitivity}] held-out harmful (n={len(test)}): P {p:.3f} R {r:.3f} F1 {f:.3f} {result['counts']}")
+        for label, (lp, lr, lf) in result["labels"].items():  # type: ignore[union-attr]
+            print(f"    {label:14s} P {lp:.3f} R {lr:.3f} F1 {lf:.3f}")
+        for name, rows in (("hatecheck", [x for x in test if x[2].startswith("hatecheck")]),
+                           ("generated", [x for x in test if x[2].startswith("generated")])):  # fmt: skip
+            sub = evaluate(detector, rows, sensitivity)
+            sp, sr, sf = sub["binary"]  # type: ignore[misc]
+            print(f"    subset {name:10s} (n={len(rows)}) P {sp:.3f} R {sr:.3f} F1 {sf:.3f}")
+        print(f"    FP rate alarming-but-safe (n={len(safe)}): {false_positive_rate(detector, safe, sensitivity):.3f}")
+        print(f"    FP rate neuralchemy benign (n={len(external)}): "
+              f"{false_positive_rate(detector, external, sensitivity):.3f}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=Path, default=default_datasets_dir())
+    parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    args = parser.parse_args(argv)
+    try:
+        train = load_harmful("train", args.datasets) + load_external_benign("train", args.datasets)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"training on {len(train)} texts from {args.datasets}")
+    vocab, weights, bias = fit(train)
+    triggers = choose_triggers(vocab, weights, bias, train)
+    save(args.output, vocab, weights, bias, triggers)
+    print(f"wrote {args.output} ({args.output.stat().st_size / 1024:.0f} KiB, {len(vocab)} features, "
+          f"{len(triggers)} triggers)")  # fmt: skip
+    report(HarmfulContentDetector(HarmfulModel(args.output)), args.datasets)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
