@@ -1,0 +1,99 @@
+"""Canvases per user, with every version. Checkpointed per user (users in ID order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiwatch.sync import persist
+from aiwatch.sync.context import SyncContext
+from aiwatch.sync.streams.base import Stream, from_iso, page_parts
+
+
+class CanvasesStream(Stream):
+    name = "canvases"
+
+    def run(self, ctx: SyncContext) -> int:
+        from aiwatch.sources.chatgpt import errors
+
+        cursor = ctx.load_cursor(self.name)
+        with ctx.sessions() as session:
+            user_ids = persist.user_ids(session, ctx.integration_id, after=cursor.get("user_after"))
+        total = 0
+        for position, user_id in enumerate(user_ids):
+            try:
+                canvases, versions = self._user_canvases(ctx, user_id)
+            except errors.ObjectNotFound:
+                canvases, versions = [], []  # user removed meanwhile
+            last = position == len(user_ids) - 1
+            next_cursor = {"user_after": None if last else user_id}
+            with ctx.page(self.name, next_cursor, items=len(versions)) as session:
+                persist.upsert_canvases(session, ctx.integration_id, canvases, versions)
+            total += len(versions)
+        return total
+
+    def _user_canvases(self, ctx: SyncContext, user_id: str) -> tuple[list[dict], list[dict]]:
+        from aiwatch.sources.chatgpt import errors
+
+        canvases: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        after = None
+        while True:
+            items, has_more, last_id = page_parts(
+                ctx.client.list_canvases(user_id, after=after, limit=ctx.options.list_page_size)
+            )
+            for item in items:
+                textdoc_id = item.get("id") or item.get("textdoc_id")
+                if not textdoc_id:
+                    continue
+                try:
+                    content = _canvas_content(ctx, user_id, textdoc_id)
+                except errors.ObjectNotFound:
+                    continue  # deleted between listing and fetch
+                canvases.append(
+                    {
+                        "canvas_id": textdoc_id,
+                        "user_id": user_id,
+                        "textdoc_type": content.get("textdoc_type"),
+                        "raw": item,
+                    }
+                )
+                versions.extend(version_rows(textdoc_id, content.get("versions", [])))
+            if not (has_more and last_id) or last_id == after:
+                return canvases, versions
+            after = last_id
+
+
+def _canvas_content(ctx: SyncContext, user_id: str, textdoc_id: str) -> dict[str, Any]:
+    from aiwatch.sync.streams.base import raw
+
+    versions: list[dict[str, Any]] = []
+    after = None
+    content: dict[str, Any] = {}
+    while True:
+        content = raw(ctx.client.get_canvas(user_id, textdoc_id, after=after))
+        envelope = content.get("version_contents") or {}
+        page = envelope.get("data") or [] if isinstance(envelope, dict) else envelope
+        versions.extend(v for v in page if isinstance(v, dict))
+        has_more = isinstance(envelope, dict) and envelope.get("has_more")
+        last_version = page[-1].get("version") if page and isinstance(page[-1], dict) else None
+        if not has_more or last_version is None or str(last_version) == after:
+            break
+        after = str(last_version)
+    return {"textdoc_type": content.get("textdoc_type"), "versions": versions}
+
+
+def version_rows(canvas_id: str, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    for version in versions:
+        number = version.get("version")
+        if not isinstance(number, int):
+            continue
+        rows[number] = {
+            "canvas_id": canvas_id,
+            "version": number,
+            "name": version.get("name"),
+            "content": version.get("content"),
+            "updated_at": from_iso(version.get("updated_at")),
+            "comments": version.get("comments") or [],
+        }
+    return list(rows.values())
