@@ -12,7 +12,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 # JSONB on PostgreSQL: it has an equality operator, which the change-detecting upserts compare with.
-JSONValue = JSON().with_variant(JSONB(), "postgresql")
+# Python None is SQL NULL (not the JSON literal null), so "IS NULL" finds missing values.
+JSONValue = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 _REPLACEMENT = "\ufffd"
 
