@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from aiwatch.sync import persist
 from aiwatch.sync.context import StopRequested, SyncContext
@@ -145,9 +144,8 @@ def _halt_message(exc: Exception) -> str:
 
 
 def _record(ctx: SyncContext, stream: str, status: str, message: str | None) -> None:
-    now: datetime = ctx.clock()
     with ctx.sessions.begin() as session:
         if status in (OK, UNAVAILABLE):
-            persist.record_stream_success(session, ctx.integration_id, stream, now, note=message)
+            persist.record_stream_success(session, ctx.integration_id, stream, note=message)
         elif status == ERROR:
-            persist.record_stream_error(session, ctx.integration_id, stream, message or "error", now)
+            persist.record_stream_error(session, ctx.integration_id, stream, message or "error")

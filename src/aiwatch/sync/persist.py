@@ -1,26 +1,24 @@
-"""Database writes of the sync engine: idempotent bulk upserts keyed by the API's own IDs.
+"""The sync engine's database writes, on top of ``aiwatch.store.repositories``.
 
-Every function takes the caller's session and never commits: a stream writes a page's rows and its cursor
-advance in one transaction (see ``SyncContext.page``).
+Adds the few sync-specific rules the generic repositories do not know: message rows are merged (see
+``aiwatch.sync.merge``), rows first seen in the log feed never overwrite /conversations data, files named by
+messages are created as pending without resetting a fetched file, and stream health notes. Every function
+takes the caller's session and never commits (a page's rows and its cursor commit together).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from aiwatch.store import models
-from aiwatch.store.types import canonical_json, clean_value
+from aiwatch.store import repositories as repo
 from aiwatch.sync.merge import merge_message
 
-CHUNK = 500
 _MESSAGE_FIELDS = (
     "message_id",
     "conversation_id",
@@ -34,152 +32,51 @@ _MESSAGE_FIELDS = (
     "project_id",
     "model",
     "source",
-    "content_hash",
 )
+_CHUNK = 500
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _hash(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else canonical_json(value)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _insert(session: Session, model: type[models.Base]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
-def _upsert(
-    session: Session,
-    model: type[models.Base],
-    rows: Sequence[dict[str, Any]],
-    keys: Sequence[str],
-    *,
-    update_columns: Iterable[str] | None = None,
-) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE (or DO NOTHING when no columns are to be updated)."""
-    if not rows:
-        return
-    rows = [clean_value(row) for row in rows]
-    columns = list(rows[0].keys())
-    statement = _insert(session, model)
-    to_update = [c for c in (update_columns if update_columns is not None else columns) if c not in keys]
-    if to_update:
-        set_ = {column: statement.excluded[column] for column in to_update}
-        set_["updated_at"] = statement.excluded["updated_at"]
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=set_)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    now = _now()
-    for start in range(0, len(rows), CHUNK):
-        chunk = [
-            {**{c: row.get(c) for c in columns}, "updated_at": now} for row in rows[start : start + CHUNK]
-        ]
-        session.execute(statement, chunk)
-
-
-def _with_integration(integration_id: int, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"integration_id": integration_id, **row} for row in rows]
+upsert_users = repo.upsert_users
+upsert_conversations = repo.upsert_conversations
+upsert_agents = repo.upsert_agents
+upsert_agent_configs = repo.upsert_agent_configs
+upsert_memories = repo.upsert_memories
+insert_log_events = repo.insert_log_events
 
 
 # --- cursors and status ----------------------------------------------------------------------------------
 
 
 def load_cursor(session: Session, integration_id: int, stream: str) -> dict[str, Any]:
-    cursor = session.scalar(
-        select(models.SyncCursor.cursor).where(
-            models.SyncCursor.integration_id == integration_id, models.SyncCursor.stream == stream
-        )
-    )
-    return dict(cursor or {})
+    return dict(repo.get_cursor(session, integration_id, stream) or {})
 
 
 def save_cursor(
     session: Session, integration_id: int, stream: str, cursor: dict[str, Any], *, items: int
 ) -> None:
-    statement = _insert(session, models.SyncCursor)
-    statement = statement.on_conflict_do_update(
-        index_elements=["integration_id", "stream"],
-        set_={
-            "cursor": statement.excluded.cursor,
-            "items_synced": models.SyncCursor.items_synced + statement.excluded.items_synced,
-            "updated_at": statement.excluded.updated_at,
-        },
-    )
-    session.execute(
-        statement,
-        [
-            {
-                "integration_id": integration_id,
-                "stream": stream,
-                "cursor": cursor,
-                "items_synced": items,
-                "updated_at": _now(),
-            }
-        ],
-    )
+    repo.set_cursor(session, integration_id, stream, cursor, items_added=items)
 
 
 def record_stream_success(
-    session: Session, integration_id: int, stream: str, at: datetime, *, note: str | None = None
+    session: Session, integration_id: int, stream: str, *, note: str | None = None
 ) -> None:
-    _ensure_cursor_row(session, integration_id, stream)
-    session.execute(
-        update(models.SyncCursor)
-        .where(models.SyncCursor.integration_id == integration_id, models.SyncCursor.stream == stream)
-        .values(last_success_at=at, last_error=note, last_error_at=at if note else None, updated_at=_now())
-    )
+    repo.mark_stream_success(session, integration_id, stream)
+    if note:  # e.g. "log feed unavailable …": a healthy pass that still has something to say
+        repo.mark_stream_error(session, integration_id, stream, note)
 
 
-def record_stream_error(
-    session: Session, integration_id: int, stream: str, message: str, at: datetime
-) -> None:
-    _ensure_cursor_row(session, integration_id, stream)
-    session.execute(
-        update(models.SyncCursor)
-        .where(models.SyncCursor.integration_id == integration_id, models.SyncCursor.stream == stream)
-        .values(last_error=message, last_error_at=at, updated_at=_now())
-    )
-
-
-def _ensure_cursor_row(session: Session, integration_id: int, stream: str) -> None:
-    statement = _insert(session, models.SyncCursor).on_conflict_do_nothing(
-        index_elements=["integration_id", "stream"]
-    )
-    session.execute(
-        statement,
-        [
-            {
-                "integration_id": integration_id,
-                "stream": stream,
-                "cursor": {},
-                "items_synced": 0,
-                "updated_at": _now(),
-            }
-        ],
-    )
+def record_stream_error(session: Session, integration_id: int, stream: str, message: str) -> None:
+    repo.mark_stream_error(session, integration_id, stream, message)
 
 
 def set_integration_status(session: Session, integration_id: int, status: str, message: str | None) -> None:
     session.execute(
         update(models.Integration)
         .where(models.Integration.id == integration_id)
-        .values(status=status, status_message=message, updated_at=_now())
+        .values(status=status, status_message=message, updated_at=datetime.now(UTC))
     )
 
 
 # --- users, conversations, messages, files ---------------------------------------------------------------
-
-
-def upsert_users(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    _upsert(
-        session, models.WorkspaceUser, _with_integration(integration_id, rows), ["integration_id", "user_id"]
-    )
 
 
 def user_ids(session: Session, integration_id: int, *, after: str | None) -> list[str]:
@@ -189,75 +86,62 @@ def user_ids(session: Session, integration_id: int, *, after: str | None) -> lis
     return list(session.scalars(query.order_by(models.WorkspaceUser.user_id)))
 
 
-def upsert_conversations(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    _upsert(
-        session,
-        models.Conversation,
-        _with_integration(integration_id, rows),
-        ["integration_id", "conversation_id"],
-    )
-
-
 def ensure_conversations(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
     """Conversations first seen in the log feed: created if missing, never overwriting /conversations data."""
-    _upsert(
-        session,
-        models.Conversation,
-        _with_integration(integration_id, rows),
-        ["integration_id", "conversation_id"],
-        update_columns=(),
+    wanted = [row["conversation_id"] for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        existing.update(
+            session.scalars(
+                select(models.Conversation.conversation_id).where(
+                    models.Conversation.integration_id == integration_id,
+                    models.Conversation.conversation_id.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+        )
+    repo.upsert_conversations(
+        session, integration_id, [row for row in rows if row["conversation_id"] not in existing]
     )
 
 
 def merge_messages(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> int:
     """Merge incoming message rows with stored ones (see aiwatch.sync.merge); returns rows written."""
-    written = 0
-    for start in range(0, len(rows), CHUNK):
-        chunk = [clean_value(row) for row in rows[start : start + CHUNK]]
-        stored = {
-            message.message_id: {field: getattr(message, field) for field in _MESSAGE_FIELDS}
-            for message in session.scalars(
-                select(models.Message).where(
-                    models.Message.integration_id == integration_id,
-                    models.Message.message_id.in_([row["message_id"] for row in chunk]),
-                )
-            )
-        }
-        merged = []
-        for row in chunk:
-            result = merge_message(stored.get(row["message_id"]), row)
-            if result is not None:
-                merged.append({field: result.get(field) for field in _MESSAGE_FIELDS})
-                stored[row["message_id"]] = result
-        _upsert(
-            session,
-            models.Message,
-            _with_integration(integration_id, merged),
-            ["integration_id", "message_id"],
-        )
-        written += len(merged)
-    return written
+    stored = repo.get_messages(session, integration_id, (row["message_id"] for row in rows))
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = merged.get(row["message_id"]) or stored.get(row["message_id"])
+        result = merge_message(current, row)
+        if result is not None:
+            merged[row["message_id"]] = {field: result.get(field) for field in _MESSAGE_FIELDS}
+    repo.upsert_messages(session, integration_id, merged.values())
+    return len(merged)
 
 
 def add_referenced_files(
     session: Session, integration_id: int, files: list[dict[str, Any]], links: list[dict[str, Any]]
 ) -> None:
     """Files named by messages or agent configs: created as pending, never resetting a fetched one."""
-    file_rows = [{**row, "state": models.FileState.PENDING.value} for row in files]
-    _upsert(
-        session,
-        models.StoredFile,
-        _with_integration(integration_id, file_rows),
-        ["integration_id", "kind", "file_id"],
-        update_columns=(),
-    )
-    _upsert(
-        session,
-        models.MessageFile,
-        _with_integration(integration_id, links),
-        ["integration_id", "message_id", "file_id"],
-        update_columns=(),
-    )
+    keys = [(row["kind"], row["file_id"]) for row in files]
+    existing: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), _CHUNK):
+        existing.update(
+            (kind, file_id)
+            for kind, file_id in session.execute(
+                select(models.StoredFile.kind, models.StoredFile.file_id).where(
+                    models.StoredFile.integration_id == integration_id,
+                    tuple_(models.StoredFile.kind, models.StoredFile.file_id).in_(
+                        keys[start : start + _CHUNK]
+                    ),
+                )
+            )
+        )
+    new_files = [
+        {**row, "state": models.FileState.PENDING.value}
+        for row in files
+        if (row["kind"], row["file_id"]) not in existing
+    ]
+    repo.upsert_files(session, integration_id, new_files)
+    repo.link_message_files(session, integration_id, links)
 
 
 def pending_files(
@@ -289,50 +173,10 @@ def pending_files(
 def update_file(
     session: Session, integration_id: int, kind: str, file_id: str, values: dict[str, Any]
 ) -> None:
-    values = clean_value(values)
-    if "extracted_text" in values:
-        values["content_hash"] = _hash(values["extracted_text"])
-    session.execute(
-        update(models.StoredFile)
-        .where(
-            models.StoredFile.integration_id == integration_id,
-            models.StoredFile.kind == kind,
-            models.StoredFile.file_id == file_id,
-        )
-        .values(**values, updated_at=_now())
-    )
+    repo.upsert_files(session, integration_id, [{"kind": kind, "file_id": file_id, **values}])
 
 
 # --- agents -----------------------------------------------------------------------------------------------
-
-
-def upsert_agents(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    _upsert(session, models.Agent, _with_integration(integration_id, rows), ["integration_id", "agent_id"])
-
-
-def upsert_agent_configs(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    hashed = [
-        {
-            **row,
-            "content_hash": _hash(
-                [
-                    row.get("name"),
-                    row.get("description"),
-                    row.get("instructions"),
-                    row.get("tools"),
-                    row.get("files"),
-                ]
-            ),
-        }
-        for row in rows
-        if row.get("config_id")
-    ]
-    _upsert(
-        session,
-        models.AgentConfig,
-        _with_integration(integration_id, hashed),
-        ["integration_id", "agent_id", "config_id"],
-    )
 
 
 def replace_agent_shared_users(
@@ -340,7 +184,6 @@ def replace_agent_shared_users(
 ) -> None:
     rows = [
         {
-            "agent_id": agent_id,
             "user_id": user.get("id") or user.get("user_id"),
             "email": user.get("email"),
             "name": user.get("name"),
@@ -349,74 +192,30 @@ def replace_agent_shared_users(
         for user in users
         if user.get("id") or user.get("user_id")
     ]
-    keep = {row["user_id"] for row in rows}
-    stored = session.scalars(
-        select(models.AgentSharedUser).where(
-            models.AgentSharedUser.integration_id == integration_id,
-            models.AgentSharedUser.agent_id == agent_id,
-        )
-    )
-    for shared in stored:
-        if shared.user_id not in keep:
-            session.delete(shared)
-    session.flush()
-    _upsert(
-        session,
-        models.AgentSharedUser,
-        _with_integration(integration_id, rows),
-        ["integration_id", "agent_id", "user_id"],
-    )
+    repo.replace_agent_shared_users(session, integration_id, agent_id, rows)
 
 
 def mark_agents_deleted(
     session: Session, integration_id: int, kind: str, seen: set[str], at: datetime
 ) -> None:
-    """Agents of ``kind`` missing from a complete listing were deleted."""
-    stored = session.scalars(
-        select(models.Agent.agent_id).where(
-            models.Agent.integration_id == integration_id,
-            models.Agent.kind == kind,
-            models.Agent.deleted_at.is_(None),
-        )
-    )
-    gone = [agent_id for agent_id in stored if agent_id not in seen]
-    for start in range(0, len(gone), CHUNK):
-        session.execute(
-            update(models.Agent)
-            .where(
-                models.Agent.integration_id == integration_id,
-                models.Agent.agent_id.in_(gone[start : start + CHUNK]),
-            )
-            .values(deleted_at=at, updated_at=_now())
-        )
+    repo.mark_agents_deleted(session, integration_id, kind, seen, when=at)
 
 
 # --- memories, canvases, raw objects ----------------------------------------------------------------------
 
 
-def upsert_memories(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    hashed = [{**row, "content_hash": _hash(row.get("content"))} for row in rows]
-    _upsert(
-        session,
-        models.Memory,
-        _with_integration(integration_id, hashed),
-        ["integration_id", "user_id", "context_id", "entry_id"],
-    )
-
-
 def mark_memories_deleted(session: Session, integration_id: int, seen: set[tuple[str, str, str]]) -> None:
-    stored = session.execute(
-        select(
-            models.Memory.id, models.Memory.user_id, models.Memory.context_id, models.Memory.entry_id
-        ).where(models.Memory.integration_id == integration_id, models.Memory.deleted.is_(False))
+    """After a complete listing: entries not in ``seen`` (user, context, entry) were deleted."""
+    listed: dict[str, set[tuple[str, str]]] = {}
+    for user_id, context_id, entry_id in seen:
+        listed.setdefault(user_id, set()).add((context_id, entry_id))
+    stored_users = session.scalars(
+        select(models.Memory.user_id)
+        .where(models.Memory.integration_id == integration_id, models.Memory.deleted.is_(False))
+        .distinct()
     )
-    gone = [row.id for row in stored if (row.user_id, row.context_id, row.entry_id) not in seen]
-    for start in range(0, len(gone), CHUNK):
-        session.execute(
-            update(models.Memory)
-            .where(models.Memory.id.in_(gone[start : start + CHUNK]))
-            .values(deleted=True, updated_at=_now())
-        )
+    for user_id in list(stored_users):
+        repo.mark_memories_deleted(session, integration_id, user_id, listed.get(user_id, set()))
 
 
 def upsert_canvases(
@@ -427,53 +226,38 @@ def upsert_canvases(
         last_versions[version["canvas_id"]] = max(
             last_versions.get(version["canvas_id"], 0), version["version"]
         )
-    canvas_rows = [
-        {**canvas, "last_version": last_versions.get(canvas["canvas_id"]), "deleted_at": None}
-        for canvas in canvases
-    ]
-    _upsert(
+    repo.upsert_canvases(
         session,
-        models.Canvas,
-        _with_integration(integration_id, canvas_rows),
-        ["integration_id", "canvas_id"],
+        integration_id,
+        [
+            {**canvas, "last_version": last_versions.get(canvas["canvas_id"]), "deleted_at": None}
+            for canvas in canvases
+        ],
     )
-    version_rows = [
-        {
-            "canvas_id": version["canvas_id"],
-            "version": version["version"],
-            "name": version.get("name"),
-            "content": version.get("content"),
-            "comments": version.get("comments"),
-            "version_updated_at": version.get("updated_at"),
-            "content_hash": _hash(version.get("content")),
-        }
-        for version in versions
-    ]
-    _upsert(
+    repo.upsert_canvas_versions(
         session,
-        models.CanvasVersion,
-        _with_integration(integration_id, version_rows),
-        ["integration_id", "canvas_id", "version"],
+        integration_id,
+        [
+            {
+                "canvas_id": version["canvas_id"],
+                "version": version["version"],
+                "name": version.get("name"),
+                "content": version.get("content"),
+                "comments": version.get("comments"),
+                "version_updated_at": version.get("updated_at"),
+            }
+            for version in versions
+        ],
     )
 
 
 def upsert_raw_objects(
-    session: Session, integration_id: int, stream: str, rows: list[dict[str, Any]]
+    session: Session, integration_id: int, stream: str, rows: Iterable[dict[str, Any]]
 ) -> None:
-    hashed = [
-        {
-            "stream": stream,
-            "object_id": row["object_id"],
-            "raw": row["raw"],
-            "content_hash": _hash(row["raw"]),
-        }
-        for row in rows
-    ]
-    _upsert(
+    repo.upsert_raw_objects(
         session,
-        models.RawObject,
-        _with_integration(integration_id, hashed),
-        ["integration_id", "stream", "object_id"],
+        integration_id,
+        [{"stream": stream, "object_id": row["object_id"], "raw": row["raw"]} for row in rows],
     )
 
 
@@ -481,12 +265,7 @@ def upsert_raw_objects(
 
 
 def log_file_processed(session: Session, integration_id: int, log_file_id: str) -> bool:
-    found = session.scalar(
-        select(func.count())
-        .select_from(models.LogFile)
-        .where(models.LogFile.integration_id == integration_id, models.LogFile.log_file_id == log_file_id)
-    )
-    return bool(found)
+    return bool(repo.processed_log_file_ids(session, integration_id, [log_file_id]))
 
 
 def mark_log_file_processed(
@@ -497,64 +276,35 @@ def mark_log_file_processed(
     *,
     events: int | None = None,
 ) -> None:
-    row = {
-        "integration_id": integration_id,
-        "log_file_id": log_file["id"],
-        "event_type": event_type,
-        "end_time": log_file.get("end_time"),
-        "file_name": log_file.get("file_name"),
-        "file_size": log_file.get("file_size") if isinstance(log_file.get("file_size"), int) else None,
-        "sha256": log_file.get("file_sha256"),
-        "events_count": events,
-        "processed_at": _now(),
-    }
-    statement = _insert(session, models.LogFile).on_conflict_do_nothing(
-        index_elements=["integration_id", "log_file_id"]
-    )
-    session.execute(statement, [clean_value(row)])
-
-
-def insert_log_events(session: Session, integration_id: int, rows: list[dict[str, Any]]) -> None:
-    """Events are immutable: the first copy of an event_id wins, later deliveries are dropped."""
-    prepared = []
-    for row in rows:
-        text = json.dumps(row["raw"], ensure_ascii=False, default=str)
-        prepared.append({**row, "raw": text, "content_hash": _hash(text)})
-    _upsert(
+    size = log_file.get("file_size")
+    repo.record_log_files(
         session,
-        models.LogEvent,
-        _with_integration(integration_id, prepared),
-        ["integration_id", "event_id"],
-        update_columns=(),
+        integration_id,
+        [
+            {
+                "log_file_id": log_file["id"],
+                "event_type": event_type,
+                "end_time": log_file.get("end_time"),
+                "file_name": log_file.get("file_name"),
+                "file_size": size if isinstance(size, int) else None,
+                "sha256": log_file.get("file_sha256"),
+                "events_count": events,
+            }
+        ],
     )
 
 
 # --- summaries --------------------------------------------------------------------------------------------
 
-COUNTED = {
-    "users": models.WorkspaceUser,
-    "conversations": models.Conversation,
-    "messages": models.Message,
-    "files": models.StoredFile,
-    "agents": models.Agent,
-    "agent_configs": models.AgentConfig,
-    "memories": models.Memory,
-    "canvases": models.Canvas,
-    "canvas_versions": models.CanvasVersion,
-    "log_files": models.LogFile,
-    "log_events": models.LogEvent,
-    "raw_objects": models.RawObject,
-}
-
 
 def counts(session: Session, integration_id: int) -> dict[str, int]:
     """Rows stored per table for one integration."""
-    return {
-        name: int(
-            session.scalar(
-                select(func.count()).select_from(model).where(model.integration_id == integration_id)
-            )
-            or 0
-        )
-        for name, model in COUNTED.items()
-    }
+    return repo.counts(session, integration_id)
+
+
+def count_where(session: Session, model: type[models.Base], integration_id: int, *conditions: Any) -> int:
+    table = model.__table__
+    query = (
+        select(func.count()).select_from(table).where(table.c.integration_id == integration_id, *conditions)
+    )
+    return int(session.scalar(query) or 0)

@@ -50,6 +50,6 @@ def later_path_streams() -> list[Stream]:
     return [
         LaterPathStream("codex_tasks", call("list_codex_tasks", per_user=False)),
         LaterPathStream("codex_environments", call("list_codex_environments", per_user=False)),
-        LaterPathStream("automations", call("list_automations", per_user=True), per_user=True),
+        LaterPathStream("automations", call("list_user_automations", per_user=True), per_user=True),
         LaterPathStream("recordings", call("list_recordings", per_user=False)),
     ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
-from aiwatch.sync.streams.base import Stream, from_iso, page_parts
+from aiwatch.sync.streams.base import Stream, from_iso, page_parts, raw
 
 
 class CanvasesStream(Stream):
@@ -64,22 +64,21 @@ class CanvasesStream(Stream):
 
 
 def _canvas_content(ctx: SyncContext, user_id: str, textdoc_id: str) -> dict[str, Any]:
-    from aiwatch.sync.streams.base import raw
-
+    """The canvas with every version (versions come in pages; next page: ``after=last_version``)."""
     versions: list[dict[str, Any]] = []
-    after = None
-    content: dict[str, Any] = {}
+    after: int | None = None
+    textdoc_type = None
     while True:
         content = raw(ctx.client.get_canvas(user_id, textdoc_id, after=after))
-        envelope = content.get("version_contents") or {}
-        page = envelope.get("data") or [] if isinstance(envelope, dict) else envelope
-        versions.extend(v for v in page if isinstance(v, dict))
-        has_more = isinstance(envelope, dict) and envelope.get("has_more")
-        last_version = page[-1].get("version") if page and isinstance(page[-1], dict) else None
-        if not has_more or last_version is None or str(last_version) == after:
+        textdoc_type = textdoc_type or content.get("textdoc_type")
+        envelope = content.get("version_contents")
+        envelope = envelope if isinstance(envelope, dict) else {}
+        versions.extend(v for v in envelope.get("data") or [] if isinstance(v, dict))
+        last_version = envelope.get("last_version")
+        if not envelope.get("has_more") or not isinstance(last_version, int) or last_version == after:
             break
-        after = str(last_version)
-    return {"textdoc_type": content.get("textdoc_type"), "versions": versions}
+        after = last_version
+    return {"textdoc_type": textdoc_type, "versions": versions}
 
 
 def version_rows(canvas_id: str, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,22 +25,22 @@ class LaterPathStream(Stream):
     def run(self, ctx: SyncContext) -> int:
         from aiwatch.sources.chatgpt import errors
 
+        unsupported = f"{self.name} is not offered by this API (HTTP 404)"
         if not self._per_user:
             try:
                 return self._sync_list(ctx, None)
             except errors.NotFound as exc:
-                raise StreamUnsupported(f"{self.name} is not offered by this API (HTTP 404)") from exc
+                raise StreamUnsupported(unsupported) from exc
         with ctx.sessions() as session:
             user_ids = persist.user_ids(session, ctx.integration_id, after=None)
         total = 0
         for user_id in user_ids:
             try:
                 total += self._sync_list(ctx, user_id)
-            except errors.WorkspaceNotFound as exc:
-                raise StreamUnsupported(f"{self.name} is not offered by this API (HTTP 404)") from exc
-            except errors.ObjectNotFound as exc:
-                if total == 0 and user_id == user_ids[0]:
-                    raise StreamUnsupported(f"{self.name} is not offered by this API (HTTP 404)") from exc
+            except errors.ObjectNotFound:
+                continue  # that user is gone
+            except errors.NotFound as exc:  # the path itself is unknown
+                raise StreamUnsupported(unsupported) from exc
         return total
 
     def _sync_list(self, ctx: SyncContext, user_id: str | None) -> int:

@@ -41,7 +41,7 @@ class LogStream(Stream):
 
         try:
             total = self._run(ctx)
-        except (errors.AccessDenied, errors.ObjectNotFound, errors.WorkspaceNotFound) as exc:
+        except (errors.AccessDenied, errors.NotFound) as exc:
             if self.event_type == CONVERSATION_MESSAGE:
                 ctx.log_feed_messages = False
             raise LogFeedUnavailable(_admin_message(exc), status=getattr(exc, "status", None)) from exc
@@ -72,7 +72,12 @@ class LogStream(Stream):
                 with ctx.sessions() as session:
                     if persist.log_file_processed(session, ctx.integration_id, file_id):
                         continue  # the boundary file, returned again
-                events = [raw(event) for event in ctx.client.download_log_file(self.principal_id, file_id)]
+                events = [
+                    raw(event)
+                    for event in ctx.client.download_log_file(
+                        self.principal_id, file_id, expected_sha256=log_file.get("file_sha256")
+                    )
+                ]
                 rows = event_rows(events, self.event_type, file_id)
                 file_cursor = {"after": log_file.get("end_time") or after}
                 with ctx.page(self.name, file_cursor, items=len(rows)) as session:
