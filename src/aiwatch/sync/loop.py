@@ -1,0 +1,111 @@
+"""The sync loop behind ``aiwatch sync``: passes over every active integration, Ctrl-C between pages."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from aiwatch.config import Settings
+from aiwatch.sync.context import SyncOptions
+from aiwatch.sync.engine import SyncSummary
+from aiwatch.sync.progress import RichProgress, SilentProgress
+from aiwatch.sync.runner import ClientFactory, active_targets, default_client, sync_target
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        options: SyncOptions | None = None,
+        client_factory: ClientFactory = default_client,
+        console: Console | None = None,
+    ) -> None:
+        from aiwatch.store.db import init_db, make_session_factory
+
+        self.settings = settings
+        self.sessions = make_session_factory(init_db(settings))
+        self.options = options or SyncOptions()
+        self.client_factory = client_factory
+        self.console = console or Console(stderr=False)
+        self.stop = threading.Event()
+
+    def run(self, *, name: str | None, once: bool, interval: float) -> bool:
+        """Passes until stopped (or one with ``once``); True when the last pass had no errors."""
+        with self._stop_on_interrupt():
+            while True:
+                summaries = self.run_pass(name)
+                ok = all(summary.ok for summary in summaries)
+                if once or self.stop.is_set():
+                    return ok
+                if self.stop.wait(interval):
+                    return ok
+
+    def run_pass(self, name: str | None = None) -> list[SyncSummary]:
+        targets = active_targets(self.sessions, name)
+        if not targets:
+            self.console.print("No active integration: add one with `aiwatch integrations add chatgpt …`.")
+            return []
+        summaries = []
+        for target in targets:
+            if self.stop.is_set():
+                break
+            progress = RichProgress(self.console) if self.console.is_terminal else SilentProgress()
+            with progress:
+                summary = sync_target(
+                    self.settings,
+                    self.sessions,
+                    target,
+                    options=self.options,
+                    progress=progress,
+                    stop=self.stop,
+                    client_factory=self.client_factory,
+                )
+            print_summary(self.console, summary)
+            summaries.append(summary)
+        return summaries
+
+    @contextmanager
+    def _stop_on_interrupt(self) -> Iterator[None]:
+        """First Ctrl-C (or SIGTERM): finish the current page, then stop. Second Ctrl-C: abort."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            if self.stop.is_set() and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self.stop.set()
+            self.console.print("Stopping after the current page (Ctrl-C again to abort)…")
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def print_summary(console: Console, summary: SyncSummary) -> None:
+    table = Table(
+        title=f"Sync of {summary.integration!r}: {summary.integration_status}", title_justify="left"
+    )
+    table.add_column("stream")
+    table.add_column("status")
+    table.add_column("items", justify="right")
+    table.add_column("note", overflow="fold")
+    for outcome in summary.outcomes:
+        table.add_row(outcome.stream, outcome.status, str(outcome.items), outcome.message or "")
+    console.print(table)
+    if summary.integration_message:
+        console.print(
+            f"[bold]Integration status:[/bold] {summary.integration_status}: {summary.integration_message}"
+        )
+    if summary.stopped:
+        console.print("Stopped on request; the next run resumes from the saved cursors.")
