@@ -19,6 +19,7 @@ import hyperscan
 import numpy as np
 
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
+from aiwatch.detection.classifiers.harmful_lexicon import LABEL_REQUIRES, MINOR_AGE, concept_features
 from aiwatch.detection.types import Detection, Detector
 from aiwatch.domain import Sensitivity, Severity
 
@@ -60,7 +61,9 @@ def featurize(text: str) -> list[str]:
     """The model's features (also used by training, so both sides agree)."""
     if _SPACED_LETTERS.search(text):
         text = _SPACED_LETTERS.sub(_join_spaced, text)
-    return list(dict.fromkeys(ngrams(tokens(normalize(text)))))
+    normalized = normalize(text)
+    toks = tokens(normalized)
+    return list(dict.fromkeys([*ngrams(toks), *concept_features(toks, normalized)]))
 
 
 def trigger_pattern(word: str) -> bytes:
@@ -72,6 +75,7 @@ def trigger_pattern(word: str) -> bytes:
 class Scores:
     probabilities: np.ndarray  # one per label
     feature_rows: list[int]  # artefact rows of the features present (for evidence)
+    concepts: frozenset[str]  # concept tags present (for the label gates)
 
 
 class HarmfulModel:
@@ -94,7 +98,8 @@ class HarmfulModel:
         self.vocab: dict[str, int] = {term: row for row, term in enumerate(vocab)}
         self.terms = vocab
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        patterns = [trigger_pattern(word) for word in self.triggers] + [_SPACED_PATTERN]
+        patterns = [trigger_pattern(word) for word in self.triggers]
+        patterns += [_SPACED_PATTERN, MINOR_AGE.pattern.encode()]
         self._database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
@@ -124,9 +129,11 @@ class HarmfulModel:
         return ends
 
     def score(self, text: str) -> Scores:
-        rows = [row for row in map(self.vocab.get, featurize(text)) if row is not None]
+        features = featurize(text)
+        rows = [row for row in map(self.vocab.get, features) if row is not None]
         logits = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
-        return Scores(1.0 / (1.0 + np.exp(-logits)), rows)
+        concepts = frozenset(f for f in features if f.startswith("c_") and " " not in f)
+        return Scores(1.0 / (1.0 + np.exp(-logits)), rows, concepts)
 
     def top_terms(self, rows: list[int], label_index: int, limit: int = 3) -> list[str]:
         positive = [(self.weights[row, label_index], row) for row in rows if self.weights[row, label_index] > 0]
@@ -155,6 +162,10 @@ def _windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
         if len(spans) >= MAX_WINDOWS:
             break
     return spans
+
+
+def _gates_pass(label: str, concepts: frozenset[str]) -> bool:
+    return all(required & concepts for required in LABEL_REQUIRES.get(label, ()))
 
 
 def _char_offsets(text: str, data: bytes, byte_ends: list[int]) -> list[int]:
@@ -193,6 +204,8 @@ class HarmfulContentDetector:
             scores = model.score(text[start:end])
             for index in np.flatnonzero(scores.probabilities >= thresholds):
                 label = model.labels[index]
+                if not _gates_pass(label, scores.concepts):
+                    continue
                 probability = float(scores.probabilities[index])
                 if label in found and found[label].score >= probability:
                     continue

@@ -26,16 +26,17 @@ from aiwatch.detection.classifiers.harmful_datasets import (
     load_external_benign,
     load_harmful,
 )
+from aiwatch.detection.classifiers.harmful_lexicon import trigger_words
 from aiwatch.domain import Sensitivity
 
 MODEL_VERSION = "harmful-lr-1"
 MIN_COUNT = 2  # a feature seen once is noise
-REGULARISATION_C = 4.0
+REGULARISATION_C = 0.25  # chosen by grouped 4-fold CV on the train split
 PRUNE_BELOW = 0.02  # drop features whose weight is this small for every label
 TRIGGER_WEIGHT = 0.9  # unigrams at least this positive for some label become prefilter triggers
 MIN_TRIGGER_LEN = 3
-THRESHOLD_BALANCED = 0.5
-THRESHOLD_HIGH = 0.3
+THRESHOLD_BALANCED = 0.3
+THRESHOLD_HIGH = 0.2
 
 
 def build_vocabulary(feature_lists: list[list[str]]) -> list[str]:
@@ -79,15 +80,19 @@ def choose_triggers(vocab: list[str], weights: np.ndarray, bias: np.ndarray, tra
     index = {f: i for i, f in enumerate(vocab)}
     strong = {
         f for f, row in index.items()
-        if " " not in f and len(f) >= MIN_TRIGGER_LEN and weights[row].max() >= TRIGGER_WEIGHT
+        if " " not in f and not f.startswith("c_") and len(f) >= MIN_TRIGGER_LEN and weights[row].max() >= TRIGGER_WEIGHT
     }  # fmt: skip
+    strong.update(trigger_words())
     for text, _, _ in train:
         rows = [index[f] for f in featurize(text) if f in index]
         probabilities = 1 / (1 + np.exp(-(bias + weights[rows].sum(axis=0))))
         flagged = np.flatnonzero(probabilities >= THRESHOLD_HIGH)
         if not len(flagged):
             continue
-        unigrams = [r for r in rows if " " not in vocab[r] and len(vocab[r]) >= MIN_TRIGGER_LEN]
+        unigrams = [
+            r for r in rows
+            if " " not in vocab[r] and not vocab[r].startswith("c_") and len(vocab[r]) >= MIN_TRIGGER_LEN
+        ]  # fmt: skip
         if any(vocab[r] in strong for r in unigrams) or not unigrams:
             continue
         best = max(unigrams, key=lambda r: weights[r, flagged].max())
