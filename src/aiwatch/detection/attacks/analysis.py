@@ -1,0 +1,222 @@
+"""One pass over a text for the four whole-text attack rules (rules + linear models), shared and cached.
+
+The engine asks each `Detector` separately, so the analysis of a text is computed once and cached (keyed by
+text, sensitivity and where). Flow: Hyperscan trigger prefilter -> windows around the hits (the whole text
+when short) -> normalised windows -> phrase rules and linear models -> at most one detection per rule,
+on the span it relied on (the matched phrase, or the window with the highest model score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from aiwatch.detection.attacks import patterns
+from aiwatch.detection.attacks.exfiltration import judge_url
+from aiwatch.detection.attacks.prefilter import trigger_hits
+from aiwatch.detection.classifiers.features import normalize, tokens
+from aiwatch.detection.classifiers.linear import load_models
+from aiwatch.detection.types import Detection, Where
+from aiwatch.domain import Sensitivity, Severity
+
+PROMPT_INJECTION = "attack.prompt_injection"
+JAILBREAK = "attack.jailbreak"
+SYSTEM_PROMPT_EXTRACTION = "attack.system_prompt_extraction"
+DATA_EXFILTRATION = "attack.data_exfiltration"
+RULES = (PROMPT_INJECTION, JAILBREAK, SYSTEM_PROMPT_EXTRACTION, DATA_EXFILTRATION)
+
+SEVERITY = {
+    PROMPT_INJECTION: Severity.HIGH,
+    JAILBREAK: Severity.HIGH,
+    SYSTEM_PROMPT_EXTRACTION: Severity.MEDIUM,
+    DATA_EXFILTRATION: Severity.HIGH,
+}
+RULE_SCORE = 0.9
+DISCUSSION_SCORE = 0.6  # an attack phrase quoted in a text that talks about attacks
+MIN_SCORE = {Sensitivity.BALANCED: 0.7, Sensitivity.HIGH: 0.5}
+WHOLE_TEXT = 2_000  # texts up to this many characters are scored as one window
+WINDOW = 600  # characters either side of a trigger hit in longer texts
+MAX_WINDOWS = 24
+INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT})
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    start: int
+    end: int
+    normalized: str
+
+
+@dataclass(slots=True)
+class _Candidate:
+    start: int
+    end: int
+    score: float
+    evidence: str
+    source: str  # "rule" | "model" | "beacon"
+
+
+def analyse(text: str, sensitivity: Sensitivity, where: Where | None = None) -> dict[str, Detection]:
+    """Detections of the four whole-text attack rules, keyed by rule id."""
+    return dict(_analyse(text, Sensitivity(sensitivity), where))
+
+
+@lru_cache(maxsize=32)
+def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[tuple[str, Detection], ...]:
+    hits = trigger_hits(text)
+    has_markup = "](" in text or "<img" in text.lower()
+    if not hits and not has_markup:
+        return ()
+    windows = _windows(text, hits)
+    candidates: dict[str, _Candidate] = {}
+    for window in windows:
+        _rules_in_window(window, where, candidates)
+        _model_in_window(window, sensitivity, candidates)
+    if has_markup:
+        _beacons(text, candidates)
+    _resolve_overlaps(candidates, sensitivity)
+    version = load_models().version
+    found: list[tuple[str, Detection]] = []
+    for rule in RULES:
+        candidate = candidates.get(rule)
+        if candidate is None or candidate.score < _threshold(rule, candidate, sensitivity):
+            continue
+        detection = Detection(
+            rule=rule,
+            start=candidate.start,
+            end=candidate.end,
+            score=round(candidate.score, 4),
+            severity=SEVERITY[rule],
+            evidence=candidate.evidence,
+            detector_version=f"attacks-1/{version}",
+            details={"source": candidate.source},
+        )
+        found.append((rule, detection))
+    return tuple(found)
+
+
+def _threshold(rule: str, candidate: _Candidate, sensitivity: Sensitivity) -> float:
+    if candidate.source == "model":
+        models = load_models()
+        model = models.jailbreak if rule == JAILBREAK else models.injection
+        return model.threshold(sensitivity)
+    return MIN_SCORE[sensitivity]
+
+
+def _windows(text: str, hits: list[int]) -> list[_Window]:
+    if len(text) <= WHOLE_TEXT or not hits:
+        limit = min(len(text), WHOLE_TEXT if hits else len(text))
+        return [_Window(0, limit, normalize(text[:limit]))] if hits else [_Window(0, len(text), "")]
+    spans: list[list[int]] = []
+    for end in hits:
+        start, stop = max(0, end - WINDOW), min(len(text), end + WINDOW)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], stop)
+        else:
+            spans.append([start, stop])
+    windows: list[_Window] = []
+    for start, stop in spans[:MAX_WINDOWS]:
+        # long merged spans are cut into WHOLE_TEXT pieces so the model sees window-sized texts
+        for piece in range(start, stop, WHOLE_TEXT):
+            piece_end = min(stop, piece + WHOLE_TEXT)
+            windows.append(_Window(piece, piece_end, normalize(text[piece:piece_end])))
+    return windows
+
+
+def _is_discussion(window: _Window, text_slice: str) -> bool:
+    if len(window.normalized) > 1_000 or not patterns.DISCUSSION.search(window.normalized):
+        return False
+    return "?" in text_slice or patterns.QUOTED.search(text_slice) is not None
+
+
+def _offer(candidates: dict[str, _Candidate], rule: str, candidate: _Candidate) -> None:
+    """Keep the best evidence per rule; a phrase match keeps its precise span when the model agrees."""
+    current = candidates.get(rule)
+    if current is None:
+        candidates[rule] = candidate
+        return
+    precise_current = current.source != "model"
+    precise_new = candidate.source != "model"
+    if precise_current and not precise_new:
+        if candidate.score > current.score and current.score >= DISCUSSION_SCORE + 0.01:
+            current.score = candidate.score
+        return
+    if (precise_new and not precise_current) or candidate.score > current.score:
+        if precise_new and not precise_current and current.score > candidate.score and candidate.score > DISCUSSION_SCORE:
+            candidate.score = current.score
+        candidates[rule] = candidate
+
+
+def _snippet(normalized: str, start: int, end: int) -> str:
+    phrase = " ".join(normalized[start:end].split())
+    return phrase if len(phrase) <= 80 else phrase[:77] + "..."
+
+
+def _rules_in_window(window: _Window, where: Where | None, candidates: dict[str, _Candidate]) -> None:
+    if not window.normalized:
+        return
+    discussion: bool | None = None
+    families = [
+        (PROMPT_INJECTION, patterns.INJECTION),
+        (JAILBREAK, patterns.JAILBREAK),
+        (SYSTEM_PROMPT_EXTRACTION, patterns.SYSTEM_PROMPT_EXTRACTION),
+        (DATA_EXFILTRATION, patterns.EXFILTRATION_INSTRUCTIONS),
+    ]
+    if where in INDIRECT_PLACES:
+        families.append((PROMPT_INJECTION, patterns.INDIRECT_INJECTION))
+    for rule, regexes in families:
+        for regex in regexes:
+            match = regex.search(window.normalized)
+            if match is None:
+                continue
+            if discussion is None:
+                discussion = _is_discussion(window, window.normalized)
+            score = DISCUSSION_SCORE if discussion else RULE_SCORE
+            start, end = window.start + match.start(), window.start + match.end()
+            evidence = f'phrase "{_snippet(window.normalized, match.start(), match.end())}"'
+            _offer(candidates, rule, _Candidate(start, end, score, evidence, "rule"))
+            break
+
+
+def _model_in_window(window: _Window, sensitivity: Sensitivity, candidates: dict[str, _Candidate]) -> None:
+    if not window.normalized:
+        return
+    models = load_models()
+    toks = tokens(window.normalized)
+    discussion = _is_discussion(window, window.normalized)
+    for rule, model in ((PROMPT_INJECTION, models.injection), (JAILBREAK, models.jailbreak)):
+        probability = model.score_tokens(toks)
+        if discussion:
+            probability *= 0.75  # talking about attacks is not attacking; still visible at high sensitivity
+        if probability < model.threshold(sensitivity):
+            continue
+        evidence = f"classifier {model.name} p={probability:.2f} on {window.end - window.start}-character window"
+        _offer(candidates, rule, _Candidate(window.start, window.end, probability, evidence, "model"))
+
+
+def _beacons(text: str, candidates: dict[str, _Candidate]) -> None:
+    for regex, is_image in (
+        (patterns.MARKDOWN_IMAGE, True),
+        (patterns.HTML_IMAGE, True),
+        (patterns.MARKDOWN_LINK, False),
+    ):
+        for match in regex.finditer(text):
+            beacon = judge_url(match.group(1), is_image)
+            if beacon is None:
+                continue
+            kind = "image" if is_image else "link"
+            params = ", ".join(beacon.params[:5]) or "path"
+            evidence = f"{kind} beacon to {beacon.host} ({beacon.reason}: {params})"
+            _offer(candidates, DATA_EXFILTRATION, _Candidate(match.start(), match.end(), beacon.score, evidence, "beacon"))
+
+
+def _resolve_overlaps(candidates: dict[str, _Candidate], sensitivity: Sensitivity) -> None:
+    """A model-only injection verdict is dropped when a more specific rule explains the same text."""
+    injection = candidates.get(PROMPT_INJECTION)
+    if injection is None or injection.source != "model":
+        return
+    for rule in (JAILBREAK, SYSTEM_PROMPT_EXTRACTION):
+        other = candidates.get(rule)
+        if other is not None and other.score >= _threshold(rule, other, sensitivity):
+            del candidates[PROMPT_INJECTION]
+            return

@@ -1,0 +1,35 @@
+"""The `Detector` objects the engine runs: one per whole-text attack rule, sharing one cached analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiwatch.detection.attacks.analysis import (
+    DATA_EXFILTRATION,
+    JAILBREAK,
+    PROMPT_INJECTION,
+    SYSTEM_PROMPT_EXTRACTION,
+    analyse,
+)
+from aiwatch.detection.types import Detection, Where
+from aiwatch.domain import Sensitivity
+
+
+@dataclass(frozen=True, slots=True)
+class AttackDetector:
+    """Implements the `Detector` protocol; `where` is optional (file/tool output enables indirect phrasing)."""
+
+    name: str
+    rule: str
+
+    def detect(self, text: str, sensitivity: Sensitivity, where: Where | None = None) -> list[Detection]:
+        found = analyse(text, sensitivity, where).get(self.rule)
+        return [found] if found is not None else []
+
+
+DETECTORS: list[AttackDetector] = [
+    AttackDetector("attacks.prompt_injection", PROMPT_INJECTION),
+    AttackDetector("attacks.jailbreak", JAILBREAK),
+    AttackDetector("attacks.system_prompt_extraction", SYSTEM_PROMPT_EXTRACTION),
+    AttackDetector("attacks.data_exfiltration", DATA_EXFILTRATION),
+]

@@ -1,0 +1,220 @@
+"""Find Base64 / hex / URL-encoded / rot13 runs whose decoded text is readable, so it can be scanned again.
+
+Nested encodings are unwrapped here (up to `MAX_DEPTH` layers): a segment carries the innermost readable
+text and the chain of encodings outermost first, e.g. ``"base64>hex"``; the engine does not need to recurse.
+Work is bounded: at most `MAX_CANDIDATES` runs per text and `MAX_SEGMENT_CHARS` characters decoded per run.
+Things the secret rules own, or that are not payloads, are skipped: image data URIs, PEM bodies, JWTs,
+UUIDs and hashes/colour codes (hex that does not decode to text).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from urllib.parse import unquote
+
+from aiwatch.detection.attacks.suspicious import looks_suspicious
+from aiwatch.detection.types import EncodedSegment
+
+MIN_BASE64 = 16
+MIN_HEX_BYTES = 8
+MAX_CANDIDATES = 64
+MAX_SEGMENT_CHARS = 65_536
+MAX_DEPTH = 3
+
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64)
+_HEX_SPACED = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?:\\x|0x)?[0-9A-Fa-f]{2}[ :,]?){%d,}(?![0-9A-Za-z])" % MIN_HEX_BYTES
+)
+_PERCENT = re.compile(r"[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*){4,}")
+# rot13 of very common English words (the, and, you, your, is, to, of, this, that, with, for, ignore, ...).
+_ROT13_HINT = re.compile(
+    r"\b(?:gur|naq|lbh|lbhe|vf|gb|bs|guvf|gung|jvgu|sbe|vtaber|cerivbhf|vafgehpgvbaf|cebzcg|flfgrz|fnl|"
+    r"gryy|zr|jung|ner|nyy|abj|erirny|cnffjbeq)\b",
+    re.IGNORECASE,
+)
+_COMMON_WORDS = frozenset(
+    "the and you your is to of a in it this that with for on are be as not all now me what how tell say "
+    "ignore previous instructions prompt system reveal password do can will from have has please".split()
+)
+_WORD = re.compile(r"[A-Za-z]+")
+
+_SKIP_SPANS = re.compile(
+    r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+"
+    r"|-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----"
+    r"|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"
+    r"|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
+_HEX_ONLY = re.compile(r"[0-9A-Fa-f]+")
+_CODE_PUNCT = re.compile(r"[(){}\[\];=<>$|&]")
+
+
+def find_encoded_segments(text: str) -> list[EncodedSegment]:
+    """Decoded, readable Base64/hex/URL/rot13 runs on original offsets, innermost text of nested layers."""
+    segments: list[EncodedSegment] = []
+    candidates: list[tuple[int, int, str]] = []
+    for pattern, kind in ((_BASE64, "base64"), (_HEX_SPACED, "hex")):
+        for match in pattern.finditer(text):
+            candidates.append((match.start(), match.end(), kind))
+            if len(candidates) >= MAX_CANDIDATES:
+                break
+    if "%" in text:
+        candidates.extend((m.start(), m.end(), "url") for m in _PERCENT.finditer(text))
+    if candidates:
+        skip = [m.span() for m in _SKIP_SPANS.finditer(text)]
+        taken: list[tuple[int, int]] = []
+        for start, end, kind in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0])))[:MAX_CANDIDATES]:
+            if _overlaps(start, end, skip) or _overlaps(start, end, taken):
+                continue
+            segment = _decode_segment(text[start:end], kind, start, end)
+            if segment is not None:
+                segments.append(segment)
+                taken.append((start, end))
+    if _ROT13_HINT.search(text):
+        segments.extend(_rot13_segments(text))
+    return segments
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < b and a < end for a, b in spans)
+
+
+def _decode_segment(raw: str, kind: str, start: int, end: int) -> EncodedSegment | None:
+    chain: list[str] = []
+    current = raw[:MAX_SEGMENT_CHARS]
+    decoded = _decode_once(current, kind)
+    if decoded is None:
+        return None
+    chain.append(decoded[1])
+    current = decoded[0]
+    for _ in range(MAX_DEPTH - 1):
+        inner = _decode_whole(current.strip())
+        if inner is None:
+            break
+        chain.append(inner[1])
+        current = inner[0]
+    if not _readable(current):
+        return None
+    report, score = _assess(current)
+    return EncodedSegment(start, end, ">".join(chain), current, report, score)
+
+
+def _decode_whole(text: str) -> tuple[str, str] | None:
+    """Decode `text` again only when it is entirely one encoded run (a nested layer)."""
+    if len(text) >= MIN_BASE64 and _BASE64.fullmatch(text):
+        return _decode_once(text, "base64")
+    if _HEX_SPACED.fullmatch(text):
+        return _decode_once(text, "hex")
+    if _PERCENT.fullmatch(text):
+        return _decode_once(text, "url")
+    return None
+
+
+def _decode_once(raw: str, kind: str) -> tuple[str, str] | None:
+    """(readable decoded text, encoding name), trying hex before Base64 for runs of hex digits."""
+    if kind == "base64" and _HEX_ONLY.fullmatch(raw) and len(raw) % 2 == 0:
+        found = _try_hex(raw)
+        if found is not None:
+            return found, "hex"
+    if kind == "base64":
+        found = _try_base64(raw)
+        return (found, "base64") if found is not None else None
+    if kind == "hex":
+        found = _try_hex(raw)
+        return (found, "hex") if found is not None else None
+    decoded = unquote(raw, errors="strict") if _valid_percent_utf8(raw) else None
+    return (decoded, "url") if decoded is not None and _printable(decoded) else None
+
+
+def _valid_percent_utf8(raw: str) -> bool:
+    try:
+        unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _try_base64(raw: str) -> str | None:
+    body = raw.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        if "-" in body or "_" in body:
+            data = base64.urlsafe_b64decode(padded)
+        else:
+            data = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _as_text(data)
+
+
+def _try_hex(raw: str) -> str | None:
+    digits = re.sub(r"\\x|0x|[ :,]", "", raw)
+    if len(digits) % 2:
+        return None
+    try:
+        data = bytes.fromhex(digits)
+    except ValueError:
+        return None
+    return _as_text(data)
+
+
+def _as_text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if _printable(text) else None
+
+
+def _printable(text: str) -> bool:
+    return len(text) >= 4 and all(ch.isprintable() or ch in "\n\r\t" for ch in text)
+
+
+def _readable(text: str) -> bool:
+    """Valid text that looks like language or code, not random bytes that happen to be printable."""
+    if not _printable(text):
+        return False
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 0.5 * len(text.replace(" ", "")):
+        return False
+    if " " in text.strip() or "\n" in text.strip():
+        return True
+    return bool(_CODE_PUNCT.search(text)) or (text.isalpha() and len(text) >= 6 and text.islower())
+
+
+def _english_score(text: str) -> float:
+    words = _WORD.findall(text.lower())
+    if not words:
+        return 0.0
+    return sum(word in _COMMON_WORDS for word in words) / len(words)
+
+
+def _assess(decoded: str) -> tuple[bool, float]:
+    """Whether the decoded text alone deserves an `attack.encoded_text` detection, with a confidence."""
+    if looks_suspicious(decoded):
+        return True, 0.9
+    words = _WORD.findall(decoded)
+    letters_and_spaces = sum(ch.isalpha() or ch == " " for ch in decoded)
+    if len(words) >= 4 and letters_and_spaces >= 0.8 * len(decoded) and _english_score(decoded) >= 0.15:
+        return True, 0.65
+    return False, 0.4
+
+
+def _rot13_segments(text: str) -> list[EncodedSegment]:
+    """Lines that read as English after rot13 and clearly better than before."""
+    segments: list[EncodedSegment] = []
+    for line in re.finditer(r"[^\n]+", text[:MAX_SEGMENT_CHARS]):
+        raw = line.group()
+        words = _WORD.findall(raw)
+        if len(words) < 3:
+            continue
+        decoded = codecs.decode(raw, "rot13")
+        before, after = _english_score(raw), _english_score(decoded)
+        if after >= 0.25 and after >= before + 0.2:
+            _, score = _assess(decoded)  # rot13-ing a readable sentence is itself the signal: always report
+            segments.append(EncodedSegment(line.start(), line.end(), "rot13", decoded, True, max(score, 0.6)))
+    return segments

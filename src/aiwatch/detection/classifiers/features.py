@@ -1,0 +1,87 @@
+"""Text normalisation and word n-gram features shared by training and inference.
+
+Attack prompts hide trigger words behind homoglyphs ("ignоre" with a Cyrillic o), mathematical letters
+("𝐈 𝐡𝐚𝐯𝐞"), fullwidth forms and leetspeak ("1gn0r3"). `normalize` folds those to plain lowercase ASCII
+without changing the length, so offsets found on the normalised text are offsets in the input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Cyrillic and Greek letters that look like Latin ones (lowercase after `str.lower`).
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
+    "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t",
+    "у": "y", "х": "x", "ѡ": "w", "ԝ": "w", "ь": "b", "п": "n", "и": "u",
+    "α": "a", "β": "b", "ϲ": "c", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j", "ℓ": "l",
+    "€": "e", "£": "l",
+}  # fmt: skip
+
+# Ranges whose compatibility form is a single ASCII letter or digit (fullwidth, mathematical, enclosed).
+_COMPAT_RANGES = ((0x00C0, 0x024F), (0x1D00, 0x1DBF), (0x2100, 0x24FF), (0xFF00, 0xFFEF), (0x1D400, 0x1D7FF),
+                  (0x1F100, 0x1F1FF))  # fmt: skip
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for low, high in _COMPAT_RANGES:
+        for cp in range(low, high + 1):
+            folded = unicodedata.normalize("NFKD", chr(cp))
+            base = folded[0] if folded else ""
+            if base.isascii() and base.isalnum():
+                table[cp] = base.lower()
+    for char, ascii_char in _HOMOGLYPHS.items():
+        table[ord(char)] = ascii_char
+        table[ord(char.upper())] = ascii_char if len(char.upper()) == 1 else table.get(ord(char.upper()), "")
+    return {cp: v for cp, v in table.items() if len(v) == 1}
+
+
+_FOLD = _build_table()
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g", "@": "a",
+                       "$": "s", "!": "i", "|": "l", "+": "t", "8": "b", "6": "g"})  # fmt: skip
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*[a-z][a-z0-9@$!|+]*")
+_VERSIONED = re.compile(r"[a-z]+[0-9]+")
+_HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
+
+TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}|[0-9]+")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, fold look-alike letters and leetspeak to ASCII; the result has the same length."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lowercase to two (e.g. U+0130)
+        lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+    if not lowered.isascii():
+        lowered = lowered.translate(_FOLD)
+    if _HAS_LEET.search(lowered):
+        lowered = _LEET_TOKEN.sub(_unleet, lowered)
+    return lowered
+
+
+def _unleet(match: re.Match[str]) -> str:
+    token = match.group()
+    if token.isalpha() or token.isdigit() or _VERSIONED.fullmatch(token):
+        return token  # words, numbers and names like base64, sha256, python3
+    letters = sum(ch.isalpha() for ch in token)
+    if letters * 3 < len(token):  # mostly digits or symbols: a number, an id, not a word
+        return token
+    return token.translate(_LEET)
+
+
+def tokens(normalized: str) -> list[str]:
+    return [t if not t[0].isdigit() else "<num>" for t in TOKEN.findall(normalized)]
+
+
+def ngrams(toks: list[str]) -> Iterable[str]:
+    """Word unigrams and bigrams (the features of the linear models)."""
+    yield from toks
+    for a, b in zip(toks, toks[1:], strict=False):
+        yield f"{a} {b}"
+
+
+def features(text: str) -> set[str]:
+    return set(ngrams(tokens(normalize(text))))

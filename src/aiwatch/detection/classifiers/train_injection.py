@@ -1,0 +1,179 @@
+"""Train the prompt-injection and jailbreak linear models and write the shipped artefact.
+
+    python -m aiwatch.detection.classifiers.train_injection [--datasets DIR] [--eval-only]
+
+Needs the `train` extra (scikit-learn) and the licensed dev datasets (default `<repo>/../shared/datasets`).
+Deterministic: fixed splits (see `datasets`), fixed solver, no random state involved. After writing
+`attack_models.json.gz` it evaluates the full detectors (rules + models, the runtime path) on the held-out
+test split and prints the metrics recorded in PROVENANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from aiwatch.config import ConfigError
+from aiwatch.detection.classifiers import datasets
+from aiwatch.detection.classifiers.features import features
+from aiwatch.detection.classifiers.linear import ARTEFACT
+
+VERSION = "attack-linear-1"
+MIN_DF = 2
+MAX_FEATURES = 40_000
+JAILBREAK_CATEGORIES = {"neuralchemy:jailbreak", "neuralchemy:persona_replacement"}
+# Trigger stems that always open the model, whatever the learned weights (leet variants are added later).
+BASE_TRIGGERS = """ignor disregard forget overrid bypass instruction prompt system jailbreak jailbroken dan
+developer pretend roleplay role-play character persona unfiltered uncensored unrestricted restriction
+filter rules polic guideline openai chatgpt assistant pwned reveal repeat verbatim secret password
+hypothetical fiction simulat evil immoral amoral unethical illegal harmful censor moral ethic
+previous above earlier prior new task admin override sudo inst im_start endoftext mode act opposite
+must comply refuse answer respond reply output print say translate hack exploit malware weapon""".split()
+FPR_BALANCED = 0.015
+FPR_HIGH = 0.05
+
+
+def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, list[float]]:
+    """Logistic regression on binary L2-normalised n-grams; returns weights, bias, CV probabilities."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    feature_sets = [features(text) for text in texts]
+    df = Counter(feature for feats in feature_sets for feature in feats)
+    vocabulary = [f for f, n in df.most_common() if n >= MIN_DF][:MAX_FEATURES]
+    index = {f: i for i, f in enumerate(vocabulary)}
+    rows, cols, values = [], [], []
+    for row, feats in enumerate(feature_sets):
+        kept = [index[f] for f in feats if f in index]
+        norm = 1.0 / np.sqrt(len(feats)) if feats else 0.0
+        rows.extend([row] * len(kept))
+        cols.extend(kept)
+        values.extend([norm] * len(kept))
+    matrix = csr_matrix((values, (rows, cols)), shape=(len(texts), len(vocabulary)))
+    y = np.array(labels)
+    model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+    folds = StratifiedKFold(n_splits=5, shuffle=False)
+    cv = cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")[:, 1]
+    model.fit(matrix, y)
+    weights = {f: round(float(w), 4) for f, w in zip(vocabulary, model.coef_[0], strict=True) if abs(w) >= 0.01}
+    return weights, round(float(model.intercept_[0]), 4), [float(p) for p in cv]
+
+
+def _threshold(probabilities: list[float], labels: list[int], max_fpr: float, floor: float) -> float:
+    negatives = sorted((p for p, y in zip(probabilities, labels, strict=True) if y == 0), reverse=True)
+    allowed = int(max_fpr * len(negatives))
+    cut = negatives[allowed] if allowed < len(negatives) else 0.0
+    return round(max(floor, cut + 1e-4), 4)
+
+
+def _model_spec(texts: list[str], labels: list[int], name: str) -> dict[str, object]:
+    weights, bias, cv = _fit(texts, labels)
+    thresholds = {
+        "balanced": _threshold(cv, labels, FPR_BALANCED, 0.5),
+        "high": _threshold(cv, labels, FPR_HIGH, 0.3),
+    }
+    print(f"{name}: {len(texts)} texts, {sum(labels)} positives, {len(weights)} weights, thresholds {thresholds}")
+    return {"weights": weights, "bias": bias, "thresholds": thresholds}
+
+
+def _triggers(specs: dict[str, dict[str, object]]) -> list[str]:
+    """Base stems plus the strongest positive unigrams of both models."""
+    learned: set[str] = set()
+    for spec in specs.values():
+        weights: dict[str, float] = spec["weights"]  # type: ignore[assignment]
+        unigrams = sorted(((w, f) for f, w in weights.items() if " " not in f and f.isalpha()), reverse=True)
+        learned.update(f for w, f in unigrams[:120] if w > 0.5 and len(f) >= 3)
+    stems = set(BASE_TRIGGERS)
+    kept = {word for word in learned if not any(word.startswith(stem) for stem in stems)}
+    return sorted(stems | kept)
+
+
+def train(datasets_dir: Path) -> None:
+    injection_rows = datasets.load_injection("train", datasets_dir)
+    benign = [(t, 0, s) for t, _, s in datasets.load_benign_prompts("train", datasets_dir) if s.startswith("gen")]
+    gptfuzz = datasets.load_gptfuzz("train", datasets_dir)
+    attack_rows = injection_rows + benign + gptfuzz
+    jailbreak_rows = [(t, int(y == 1 and (s in JAILBREAK_CATEGORIES or s.startswith("gptfuzz"))), s)
+                      for t, y, s in attack_rows]  # fmt: skip
+    specs = {
+        "injection": _model_spec([r[0] for r in attack_rows], [r[1] for r in attack_rows], "injection"),
+        "jailbreak": _model_spec([r[0] for r in jailbreak_rows], [r[1] for r in jailbreak_rows], "jailbreak"),
+    }
+    artefact = {"version": VERSION, "models": specs, "triggers": _triggers(specs)}
+    payload = json.dumps(artefact, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    ARTEFACT.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))  # byte-identical reruns
+    print(f"wrote {ARTEFACT} ({ARTEFACT.stat().st_size / 1e6:.2f} MB)")
+
+
+def evaluate(datasets_dir: Path) -> None:
+    """Held-out metrics of the runtime detectors (rules + models) at both sensitivities."""
+    from aiwatch.detection.attacks.analysis import analyse
+    from aiwatch.domain import Sensitivity
+
+    suites = {
+        "injection": datasets.load_injection("test", datasets_dir),
+        "jailbreak": datasets.load_jailbreak("test", datasets_dir),
+    }
+    benign = datasets.load_benign_prompts("test", datasets_dir)
+    for sensitivity in (Sensitivity.BALANCED, Sensitivity.HIGH):
+        for name, rows in suites.items():
+            rules = {"attack.jailbreak"} if name == "jailbreak" else None
+            _report(f"{name} [{sensitivity}]", rows, sensitivity, rules, analyse)
+        _report(f"benign prompts [{sensitivity}]", benign, sensitivity, None, analyse)
+
+
+def _report(title: str, rows: list[datasets.Row], sensitivity, rules, analyse) -> None:  # type: ignore[no-untyped-def]
+    tp = fp = tn = fn = 0
+    missed: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for text, label, source in rows:
+        found = analyse(text, sensitivity)
+        hit = bool(found) if rules is None else any(rule in found for rule in rules)
+        totals[source.split(":")[0] + ":" + str(label)] += 1
+        if label and hit:
+            tp += 1
+        elif label:
+            fn += 1
+            missed[source] += 1
+        elif hit:
+            fp += 1
+        else:
+            tn += 1
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    fpr = fp / (fp + tn) if fp + tn else float("nan")
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    balanced = (recall + (1 - fpr)) / 2 if tp + fn and fp + tn else float("nan")
+    print(f"{title}: n={len(rows)} precision={precision:.3f} recall={recall:.3f} fpr={fpr:.3f} "
+          f"balanced_accuracy={balanced:.3f}")  # fmt: skip
+    if missed:
+        print("   missed:", dict(missed.most_common(8)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS_DIR)
+    parser.add_argument("--eval-only", action="store_true", help="evaluate the shipped artefact, do not train")
+    args = parser.parse_args(argv)
+    try:
+        if not args.eval_only:
+            try:
+                import sklearn  # noqa: F401
+            except ImportError:
+                print("scikit-learn is missing: pip install -e '.[train]'", file=sys.stderr)
+                return 2
+            train(args.datasets)
+        evaluate(args.datasets)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
