@@ -147,6 +147,8 @@ class ComplianceClient:
             raise ValueError("base_url must start with https:// (or http:// for a local emulator)")
         if not api_key or not api_key.strip():
             raise ValueError("api_key is empty")
+        if not api_key.strip().isascii() or any(char.isspace() for char in api_key.strip()):
+            raise ValueError("api_key contains spaces or non-ASCII characters; paste the key again")
         if not workspace_id or not workspace_id.strip():
             raise ValueError("workspace_id is empty")
         self.base_url = base_url.rstrip("/")
