@@ -78,3 +78,12 @@ def test_null_content_and_invalid_unicode_hash_without_error() -> None:
     assert merge_message(None, _row(CONVERSATIONS, text=None))["content_hash"] is None  # type: ignore[index]
     merged = merge_message(None, _row(CONVERSATIONS, text="bad \udcff surrogate"))
     assert merged is not None and len(merged["content_hash"]) == 64
+
+
+def test_log_feed_redelivery_never_breaks_parent_links_from_conversations() -> None:
+    # previous_message_id in the log feed skips tool messages; /conversations knows the real parent.
+    stored = merge_message(None, _row(LOG_FEED, text="answer", model="gpt-5", parent_id="user-msg"))
+    stored = merge_message(stored, _row(CONVERSATIONS, text="answer", parent_id="tool-msg", role="assistant"))
+    assert stored is not None and stored["parent_id"] == "tool-msg"
+    again = merge_message(stored, _row(LOG_FEED, text="answer", model="gpt-5", parent_id="user-msg"))
+    assert again is None

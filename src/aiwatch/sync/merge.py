@@ -16,7 +16,16 @@ LOG_FEED = "log_feed"
 CONVERSATIONS = "conversations"
 
 # Fields /conversations knows better; the log feed only fills them when they are still empty.
-_STRUCTURE_FIELDS = ("parent_id", "role", "tool_name", "content_type", "gpt_id", "project_id", "created_at")
+_STRUCTURE_FIELDS = (
+    "parent_id",
+    "role",
+    "tool_name",
+    "content_type",
+    "gpt_id",
+    "project_id",
+    "created_at",
+    "annotations",
+)
 _COMPARED_FIELDS = (*_STRUCTURE_FIELDS, "text", "model", "source", "conversation_id")
 
 
@@ -37,26 +46,22 @@ def merge_message(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> 
     if existing is None:
         return _with_hash(dict(incoming))
     merged = dict(existing)
-    if incoming["source"] == existing.get("source"):
-        # Same source again (a conversation re-appeared): its newest view replaces the old one.
-        for key, value in incoming.items():
-            if value is not None or key in ("text", "parent_id"):
-                merged[key] = value
-    elif incoming["source"] == CONVERSATIONS:
-        for key in _STRUCTURE_FIELDS:
-            if incoming.get(key) is not None:
+    if incoming["source"] == CONVERSATIONS:
+        # /conversations is authoritative for structure (the log feed's previous_message_id skips tool
+        # messages, so it is only a stand-in for parent_id until /conversations delivers the message).
+        for key in (*_STRUCTURE_FIELDS, "conversation_id"):
+            if key in incoming:
                 merged[key] = incoming[key]
-        if incoming.get("text") == REMOVED_BY_ADMIN:
-            merged["text"] = REMOVED_BY_ADMIN
+        text = incoming.get("text")
+        if text == REMOVED_BY_ADMIN or existing.get("source") != LOG_FEED or existing.get("text") is None:
+            merged["text"] = text
             merged["source"] = CONVERSATIONS
-        elif merged.get("text") is None:
-            merged["text"] = incoming.get("text")
-    else:  # the log feed arrives after /conversations delivered the message
+    else:  # the log feed: preferred text and the model name, structure only where still unknown
         if existing.get("text") != REMOVED_BY_ADMIN and incoming.get("text") is not None:
             merged["text"] = incoming["text"]
             merged["source"] = LOG_FEED
         merged["model"] = incoming.get("model") or existing.get("model")
-        for key in _STRUCTURE_FIELDS:
+        for key in (*_STRUCTURE_FIELDS, "conversation_id"):
             if merged.get(key) is None and incoming.get(key) is not None:
                 merged[key] = incoming[key]
     merged = _with_hash(merged)

@@ -32,6 +32,7 @@ _MESSAGE_FIELDS = (
     "project_id",
     "model",
     "source",
+    "annotations",
 )
 _CHUNK = 500
 

@@ -106,6 +106,7 @@ def conversation_rows(items: list[dict[str, Any]]) -> ConversationBatch:
                     "project_id": message.get("project_id"),
                     "model": None,
                     "source": CONVERSATIONS,
+                    "annotations": _annotations(content),
                 }
             )
             for file in nested_list(message.get("files")):
@@ -144,3 +145,8 @@ def _text(message: dict[str, Any]) -> str | None:
     if isinstance(parts, list):
         return "\n".join(part for part in parts if isinstance(part, str)) or None
     return None
+
+
+def _annotations(content: dict[str, Any]) -> list[Any] | None:
+    annotations = content.get("annotations")
+    return annotations if isinstance(annotations, list) and annotations else None

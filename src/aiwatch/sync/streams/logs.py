@@ -182,10 +182,11 @@ def conversation_message_rows(
             "content_type": content.get("type"),
             "text": value if isinstance(value, str) else None,
             "created_at": _moment(message.get("created_at")),
-            "gpt_id": None,
-            "project_id": None,
+            "gpt_id": event.get("gpt_id") if isinstance(event.get("gpt_id"), str) else None,
+            "project_id": event.get("project_id") if isinstance(event.get("project_id"), str) else None,
             "model": author.get("model") if isinstance(author.get("model"), str) else None,
             "source": LOG_FEED,
+            "annotations": _annotations(content),
         }
     return list(conversations.values()), list(messages.values())
 
@@ -194,6 +195,11 @@ def _moment(value: Any) -> Any:
     if isinstance(value, str):
         return from_iso(value)
     return from_unix(value)
+
+
+def _annotations(content: dict[str, Any]) -> list[Any] | None:
+    annotations = content.get("annotations")
+    return annotations if isinstance(annotations, list) and annotations else None
 
 
 def _admin_message(exc: Exception) -> str:
