@@ -26,6 +26,7 @@ from aiwatch.domain import Sensitivity, Severity
 MODEL_PATH = Path(__file__).with_name("harmful_model.npz")
 DETECTOR_NAME = "harmful"
 WHOLE_TEXT_LIMIT = 2_000  # chars; longer texts are scored sentence-window by sentence-window
+RULE_SCORE = 0.9  # probability given to a label a high-precision rule asserts
 WINDOW_REACH = 300  # chars searched on each side of a trigger hit for the sentence boundary
 MAX_WINDOWS = 500  # bound the work on a huge file full of trigger words
 
@@ -133,7 +134,11 @@ class HarmfulModel:
         rows = [row for row in map(self.vocab.get, features) if row is not None]
         logits = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
         concepts = frozenset(f for f in features if f.startswith("c_") and " " not in f)
-        return Scores(1.0 / (1.0 + np.exp(-logits)), rows, concepts)
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        if "c_strong_slur" in concepts and "c_quoted" not in concepts:
+            hate = self.labels.index("hate")
+            probabilities[hate] = max(probabilities[hate], RULE_SCORE)
+        return Scores(probabilities, rows, concepts)
 
     def top_terms(self, rows: list[int], label_index: int, limit: int = 3) -> list[str]:
         positive = [(self.weights[row, label_index], row) for row in rows if self.weights[row, label_index] > 0]

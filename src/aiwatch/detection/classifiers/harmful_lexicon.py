@@ -84,6 +84,13 @@ SELF_PHRASES = re.compile(
 # Quoted speech ("If you say 'I hate X', you are a bigot"): counter-speech and reporting quote hate.
 QUOTED = re.compile(r"[\"“”«»]\s*\w+\s+\w+[^\"“”«»]*[\"“”«»]")
 
+# Slurs with no everyday homonym ("dyke", "fag", "coon", "bitch" have one): alone they mark hate speech,
+# unless the text quotes them (counter-speech, moderation reports).
+STRONG_SLURS = frozenset(
+    "nigger niggers faggot faggots tranny trannies shemale shemales kike kikes wetback wetbacks chink chinks "
+    "gook gooks raghead ragheads towelhead towelheads camelfucker camelfuckers".split()
+)
+
 # A label is reported only when the text also has one concept from each listed set: the model alone
 # confuses neighbours (adult sexual content vs minors; "make it look like an accident" about someone else).
 LABEL_REQUIRES: dict[str, tuple[frozenset[str], ...]] = {
@@ -121,8 +128,11 @@ def _split_one(tok: str) -> list[str]:
 
 def concept_features(toks: list[str], normalized: str) -> list[str]:
     """Concept unigrams and bigrams in which at least one side is a concept."""
-    mapped = [WORD_CONCEPT.get(t, t) for t in split_glued(toks)]
+    parts = split_glued(toks)
+    mapped = [WORD_CONCEPT.get(t, t) for t in parts]
     out = [m for m in mapped if m.startswith("c_")]
+    if not STRONG_SLURS.isdisjoint(parts):
+        out.append("c_strong_slur")
     for a, b in zip(mapped, mapped[1:], strict=False):
         if a.startswith("c_") or b.startswith("c_"):
             out.append(f"{a} {b}")
