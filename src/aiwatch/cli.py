@@ -8,6 +8,7 @@ from aiwatch import __version__
 from aiwatch.detection.cli import register as register_detection
 from aiwatch.emulator.cli import register as register_emulator
 from aiwatch.integrations.cli import register as register_integrations
+from aiwatch.sync.cli import register as register_sync
 
 app = typer.Typer(
     name="aiwatch",
@@ -37,3 +38,4 @@ def version() -> None:
 register_emulator(app)
 register_integrations(app)
 register_detection(app)
+register_sync(app)

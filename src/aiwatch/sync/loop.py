@@ -15,7 +15,7 @@ from aiwatch.config import Settings
 from aiwatch.sync.context import SyncOptions
 from aiwatch.sync.engine import SyncSummary
 from aiwatch.sync.progress import RichProgress, SilentProgress
-from aiwatch.sync.runner import ClientFactory, active_targets, default_client, sync_target
+from aiwatch.sync.runner import ClientFactory, default_client, integrations_to_sync, sync_integration
 
 
 class SyncLoop:
@@ -27,10 +27,12 @@ class SyncLoop:
         client_factory: ClientFactory = default_client,
         console: Console | None = None,
     ) -> None:
+        from aiwatch.integrations.service import IntegrationService
         from aiwatch.store.db import init_db, make_session_factory
 
         self.settings = settings
         self.sessions = make_session_factory(init_db(settings))
+        self.service = IntegrationService(settings, self.sessions)
         self.options = options or SyncOptions()
         self.client_factory = client_factory
         self.console = console or Console(stderr=False)
@@ -48,7 +50,7 @@ class SyncLoop:
                     return ok
 
     def run_pass(self, name: str | None = None) -> list[SyncSummary]:
-        targets = active_targets(self.sessions, name)
+        targets = integrations_to_sync(self.service, name)
         if not targets:
             self.console.print("No active integration: add one with `aiwatch integrations add chatgpt …`.")
             return []
@@ -58,8 +60,8 @@ class SyncLoop:
                 break
             progress = RichProgress(self.console) if self.console.is_terminal else SilentProgress()
             with progress:
-                summary = sync_target(
-                    self.settings,
+                summary = sync_integration(
+                    self.service,
                     self.sessions,
                     target,
                     options=self.options,

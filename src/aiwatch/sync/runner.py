@@ -4,68 +4,67 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aiwatch.config import ConfigError, Settings
-from aiwatch.store import models
+from aiwatch.config import ConfigError
+from aiwatch.integrations.service import (
+    IntegrationError,
+    IntegrationInfo,
+    IntegrationService,
+    active_integrations,
+)
 from aiwatch.sync.context import SyncContext, SyncOptions
 from aiwatch.sync.engine import SyncSummary, run_pass
 from aiwatch.sync.progress import ProgressReporter, SilentProgress
 
-ClientFactory = Callable[["IntegrationTarget", str], Any]
+ClientFactory = Callable[[IntegrationInfo, str], Any]
 
 
-@dataclass(frozen=True)
-class IntegrationTarget:
-    """What a sync needs to know about an integration (never the key: it is decrypted on use)."""
+def client_factory(*, rate_limit_scale: float | None = 1.0, **client_options: Any) -> ClientFactory:
+    """A factory of Compliance API clients; ``rate_limit_scale`` None (or 0) turns client limits off,
+    2.0 allows twice the documented rates (only sensible against the emulator)."""
 
-    id: int
-    name: str
-    base_url: str
-    workspace_id: str
-    platform_org_id: str | None
-    key_ciphertext: str | None
+    def make(integration: IntegrationInfo, api_key: str) -> Any:
+        from aiwatch.sources.chatgpt import ComplianceClient
+        from aiwatch.sources.chatgpt.ratelimit import RateLimits
 
-
-def default_client(target: IntegrationTarget, api_key: str) -> Any:
-    from aiwatch.sources.chatgpt import ComplianceClient
-
-    return ComplianceClient(target.base_url, api_key, target.workspace_id)
-
-
-def active_targets(sessions: sessionmaker[Session], name: str | None = None) -> list[IntegrationTarget]:
-    """Integrations to sync: the named one, or every one not paused and not removed."""
-    with sessions() as session:
-        query = select(models.Integration).where(models.Integration.removed_at.is_(None))
-        if name is not None:
-            query = query.where(models.Integration.name == name)
-        else:
-            query = query.where(models.Integration.status != models.IntegrationStatus.PAUSED.value)
-        integrations = list(session.scalars(query.order_by(models.Integration.name)))
-    if name is not None and not integrations:
-        raise ConfigError(f"no integration named {name!r}; list them with `aiwatch integrations list`")
-    return [
-        IntegrationTarget(
-            id=row.id,
-            name=row.name,
-            base_url=row.base_url,
-            workspace_id=row.workspace_id,
-            platform_org_id=row.platform_org_id,
-            key_ciphertext=row.key_ciphertext,
+        limits = RateLimits(scale=rate_limit_scale) if rate_limit_scale else None
+        return ComplianceClient(
+            integration.base_url, api_key, integration.workspace_id, rate_limits=limits, **client_options
         )
-        for row in integrations
-    ]
+
+    return make
 
 
-def sync_target(
-    settings: Settings,
+def default_client(integration: IntegrationInfo, api_key: str) -> Any:
+    """A client honouring the documented rate limits."""
+    return client_factory()(integration, api_key)
+
+
+def integrations_to_sync(service: IntegrationService, name: str | None = None) -> list[IntegrationInfo]:
+    """The named integration, or every one that is neither paused nor removed."""
+    if name is None:
+        return active_integrations(service.list_integrations())
+    try:
+        info = service.get(name)
+    except IntegrationError as exc:
+        raise ConfigError(f"{exc}; list them with `aiwatch integrations list`") from exc
+    if info.removed_at is not None:
+        raise ConfigError(f"integration {info.name!r} was removed; it is no longer synced")
+    if info.paused:
+        raise ConfigError(
+            f"integration {info.name!r} is paused; resume it with `aiwatch integrations resume`"
+        )
+    return [info]
+
+
+def sync_integration(
+    service: IntegrationService,
     sessions: sessionmaker[Session],
-    target: IntegrationTarget,
+    integration: IntegrationInfo,
     *,
     options: SyncOptions | None = None,
     progress: ProgressReporter | None = None,
@@ -73,19 +72,16 @@ def sync_target(
     client_factory: ClientFactory = default_client,
 ) -> SyncSummary:
     """One pass over every stream of one integration."""
-    from aiwatch.crypto import load_secret_box
-
-    if not target.key_ciphertext:
-        raise ConfigError(
-            f"integration {target.name!r} has no API key; set one with `aiwatch integrations rotate-key`"
-        )
-    api_key = load_secret_box(settings).decrypt(target.key_ciphertext)
-    client = client_factory(target, api_key)
+    try:
+        api_key = service.get_api_key(integration)
+    except IntegrationError as exc:
+        raise ConfigError(str(exc)) from exc
+    client = client_factory(integration, api_key)
     del api_key
     ctx = SyncContext(
-        integration_id=target.id,
-        workspace_id=target.workspace_id,
-        platform_org_id=target.platform_org_id,
+        integration_id=integration.id,
+        workspace_id=integration.workspace_id,
+        platform_org_id=integration.platform_org_id,
         client=client,
         sessions=sessions,
         options=options or SyncOptions(),
@@ -94,7 +90,7 @@ def sync_target(
         clock=lambda: datetime.now(UTC),
     )
     try:
-        return run_pass(ctx, target.name)
+        return run_pass(ctx, integration.name)
     finally:
         close = getattr(client, "close", None)
         if close is not None:
