@@ -19,7 +19,13 @@ import hyperscan
 import numpy as np
 
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
-from aiwatch.detection.classifiers.harmful_lexicon import LABEL_REQUIRES, MINOR_AGE, concept_features
+from aiwatch.detection.classifiers.harmful_lexicon import (
+    LABEL_REQUIRES,
+    MINOR_AGE,
+    PHRASE_TRIGGERS,
+    SELF_PHRASES,
+    concept_features,
+)
 from aiwatch.detection.types import Detection, Detector
 from aiwatch.domain import Sensitivity, Severity
 
@@ -68,8 +74,18 @@ def featurize(text: str) -> list[str]:
 
 
 def trigger_pattern(word: str) -> bytes:
-    """A leetspeak-tolerant Hyperscan pattern for one trigger word (matched anywhere, case-insensitive)."""
-    return "".join(_LEET_CLASSES.get(ch, re.escape(ch)) for ch in word).encode()
+    """A leetspeak-tolerant Hyperscan pattern for one trigger word (case-insensitive).
+
+    Short words must be whole words ("rat" must not fire on "rate"), four-letter ones a word prefix
+    ("kill" -> "killing", not "skill"); longer ones match anywhere, because obfuscated hate speech glues
+    words together ("manybitches", "blackvermin").
+    """
+    body = "".join(_LEET_CLASSES.get(ch, re.escape(ch)) for ch in word).encode()
+    if len(word) <= 3:
+        return rb"\b" + body + rb"(?:s|es)?\b"
+    if len(word) == 4:
+        return rb"\b" + body
+    return body
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,7 @@ class HarmfulModel:
         self.terms = vocab
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         patterns = [trigger_pattern(word) for word in self.triggers]
-        patterns += [_SPACED_PATTERN, MINOR_AGE.pattern.encode()]
+        patterns += [_SPACED_PATTERN, MINOR_AGE.pattern.encode(), SELF_PHRASES.pattern.encode(), *PHRASE_TRIGGERS]
         self._database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),

@@ -12,7 +12,7 @@ CONCEPTS: dict[str, str] = {
     "c_violent": "kill kills killing murder murdering murdered stab stabbing shoot shooting strangle strangling "
     "choke choking poison poisoning torture torturing beat hurt hurting harm injure maim massacre slaughter "
     "behead assassinate attack attacking drown drowning suffocate bash punch kidnap abduct ambush rape "
-    "bleed smother execute lynch wipe wiped exterminate exterminated extermination eradicate genocide throats "
+    "bleed smother execute lynch raping wipe wiped exterminate exterminated extermination eradicate genocide throats "
     "slit gassed hunt hunted",
     "c_person": "neighbour neighbor boss ex coworker colleague wife husband teacher roommate girlfriend boyfriend "
     "classmate manager landlord mother father mom dad brother sister someone somebody stepfather stepmother "
@@ -38,11 +38,12 @@ CONCEPTS: dict[str, str] = {
     "c_minor": "child children kid kids minor minors underage teen teens preteen preteens schoolgirl schoolboy "
     "toddler loli lolicon shota csam pedo pedophile paedophile infant juvenile",
     "c_group": "women muslims muslim jews jewish blacks immigrants gays gay trans transgender disabled refugees "
-    "mexicans asians christians hindus roma migrants lesbians arabs",
+    "mexicans asians christians hindus roma migrants lesbians arabs woman female females immigrant queer queers "
+    "muzzie muzzies blacks",
     "c_dehuman": "vermin animals rats cockroaches parasites subhuman scum filth disease trash savages inferior "
     "plague pests",
     "c_insult": "idiot loser stupid moron worthless pathetic ugly fat freak retard bitch slut whore pig "
-    "disgusting dumb useless",
+    "disgusting dumb useless fucker fuckers",
     "c_harass": "dox doxx doxxing stalk stalking harass harassing bully cyberbully bullying humiliate humiliating "
     "shame shaming rumour rumor mock mocking nasty insults insult threatening",
     "c_hate_emote": "hate hated hating despise despised disgust disgusts disgusted scorn loathe loathing detest "
@@ -101,7 +102,7 @@ LABEL_REQUIRES: dict[str, tuple[frozenset[str], ...]] = {
 # Concepts whose words are worth a prefilter trigger on their own (harmful side only).
 TRIGGER_CONCEPTS = (
     "c_violent", "c_suicide", "c_selfref", "c_eating", "c_explosive", "c_gun", "c_agent", "c_malware",
-    "c_sexual", "c_minor", "c_dehuman", "c_insult", "c_harass", "c_hate_emote", "c_slur", "c_group",
+    "c_sexual", "c_minor", "c_dehuman", "c_insult", "c_harass", "c_hate_emote", "c_slur", "c_group", "c_steal",
 )  # fmt: skip
 
 
@@ -143,6 +144,10 @@ def concept_features(toks: list[str], normalized: str) -> list[str]:
     if QUOTED.search(normalized):
         out.append("c_quoted")
     return out
+
+
+# Group mentions that are two words ("black people"): hate speech often has no other trigger word.
+PHRASE_TRIGGERS = (rb"\bbl[a4@]ck[ -]?(?:people|persons?|lives|folks?|m[ae]n|wom[ae]n|kids?|guys?)\b",)
 
 
 def trigger_words() -> list[str]:

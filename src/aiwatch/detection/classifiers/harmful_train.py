@@ -33,8 +33,6 @@ MODEL_VERSION = "harmful-lr-1"
 MIN_COUNT = 2  # a feature seen once is noise
 REGULARISATION_C = 0.25  # chosen by grouped 4-fold CV on the train split
 PRUNE_BELOW = 0.02  # drop features whose weight is this small for every label
-TRIGGER_WEIGHT = 0.9  # unigrams at least this positive for some label become prefilter triggers
-MIN_TRIGGER_LEN = 3
 THRESHOLD_BALANCED = 0.3
 THRESHOLD_HIGH = 0.2
 
@@ -75,29 +73,11 @@ def fit(train: list[Row]) -> tuple[list[str], np.ndarray, np.ndarray]:
     return [f for f, k in zip(vocab, keep, strict=True) if k], weights[keep], bias
 
 
-def choose_triggers(vocab: list[str], weights: np.ndarray, bias: np.ndarray, train: list[Row]) -> list[str]:
-    """Strong unigrams, plus whatever is needed so every training text the model flags contains a trigger."""
-    index = {f: i for i, f in enumerate(vocab)}
-    strong = {
-        f for f, row in index.items()
-        if " " not in f and not f.startswith("c_") and len(f) >= MIN_TRIGGER_LEN and weights[row].max() >= TRIGGER_WEIGHT
-    }  # fmt: skip
-    strong.update(trigger_words())
-    for text, _, _ in train:
-        rows = [index[f] for f in featurize(text) if f in index]
-        probabilities = 1 / (1 + np.exp(-(bias + weights[rows].sum(axis=0))))
-        flagged = np.flatnonzero(probabilities >= THRESHOLD_HIGH)
-        if not len(flagged):
-            continue
-        unigrams = [
-            r for r in rows
-            if " " not in vocab[r] and not vocab[r].startswith("c_") and len(vocab[r]) >= MIN_TRIGGER_LEN
-        ]  # fmt: skip
-        if any(vocab[r] in strong for r in unigrams) or not unigrams:
-            continue
-        best = max(unigrams, key=lambda r: weights[r, flagged].max())
-        strong.add(vocab[best])
-    return sorted(strong)
+def prefilter_recall(model: HarmfulModel, rows: list[Row]) -> tuple[int, int]:
+    """(harmful texts the trigger prefilter lets through, harmful texts)."""
+    positives = [text for text, labels, _ in rows if labels]
+    passed = sum(bool(model.trigger_ends(t.encode("utf-8", "surrogatepass"), first_only=True)) for t in positives)
+    return passed, len(positives)
 
 
 def save(path: Path, vocab: list[str], weights: np.ndarray, bias: np.ndarray, triggers: list[str]) -> None:
@@ -178,11 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"training on {len(train)} texts from {args.datasets}")
     vocab, weights, bias = fit(train)
-    triggers = choose_triggers(vocab, weights, bias, train)
+    triggers = trigger_words()  # curated: data-driven unigrams were stopwords ("how", "that")
     save(args.output, vocab, weights, bias, triggers)
     print(f"wrote {args.output} ({args.output.stat().st_size / 1024:.0f} KiB, {len(vocab)} features, "
           f"{len(triggers)} triggers)")  # fmt: skip
-    report(HarmfulContentDetector(HarmfulModel(args.output)), args.datasets)
+    model = HarmfulModel(args.output)
+    for split in ("train", "test"):
+        passed, total = prefilter_recall(model, load_harmful(split, args.datasets))
+        print(f"prefilter recall on {split} harmful texts: {passed}/{total} = {passed / total:.3f}")
+    report(HarmfulContentDetector(model), args.datasets)
     return 0
 
 
