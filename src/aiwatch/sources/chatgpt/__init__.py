@@ -3,7 +3,6 @@
 from aiwatch.sources.chatgpt.client import (
     DEFAULT_BASE_URL,
     ComplianceClient,
-    EndpointUnsupported,
     iterate_pages,
     mask_key,
 )
@@ -11,6 +10,7 @@ from aiwatch.sources.chatgpt.errors import (
     AccessDenied,
     ComplianceError,
     ContentTooLarge,
+    EndpointUnsupported,
     FileExpired,
     InvalidRequest,
     KeyRejected,

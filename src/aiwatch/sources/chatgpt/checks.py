@@ -31,10 +31,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aiwatch.sources.chatgpt.client import ComplianceClient, EndpointUnsupported, mask_key
+from aiwatch.sources.chatgpt.client import ComplianceClient, mask_key
 from aiwatch.sources.chatgpt.errors import (
     AccessDenied,
     ComplianceError,
+    EndpointUnsupported,
     InvalidRequest,
     KeyRejected,
     NetworkError,

@@ -45,6 +45,7 @@ from aiwatch.sources.chatgpt.errors import (
     AccessDenied,
     ComplianceError,
     ContentTooLarge,
+    EndpointUnsupported,
     FileExpired,
     InvalidRequest,
     KeyRejected,
@@ -100,10 +101,6 @@ class _NotFoundMeaning(Enum):
     OBJECT = "object"  # a single object: deleted, unless the workspace itself is unknown
     ENDPOINT = "endpoint"  # a later addition known only by path: not available for this workspace
     ORGANIZATION = "organization"  # org-level log feed
-
-
-class EndpointUnsupported(NotFound):
-    admin_action = "Nothing to do: this API path is not available for this workspace (yet); it is skipped."
 
 
 class _Transient(Exception):

@@ -82,6 +82,10 @@ class ObjectNotFound(NotFound):
     admin_action = "Nothing to do: the object no longer exists (it was probably deleted)."
 
 
+class EndpointUnsupported(NotFound):
+    admin_action = "Nothing to do: this API path is not available for this workspace (yet); it is skipped."
+
+
 class FileExpired(ComplianceError):
     admin_action = (
         "Nothing to do: the file content has expired (chat uploads are kept about 24 hours); "
