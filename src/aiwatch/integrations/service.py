@@ -219,9 +219,7 @@ class IntegrationService:
                     select(SyncCursor.integration_id, func.max(SyncCursor.last_success_at)).group_by(
                         SyncCursor.integration_id
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             return [self._info(session, row, last_syncs.get(row.id)) for row in integrations]
 
