@@ -142,7 +142,12 @@ def _offer(candidates: dict[str, _Candidate], rule: str, candidate: _Candidate) 
             current.score = candidate.score
         return
     if (precise_new and not precise_current) or candidate.score > current.score:
-        if precise_new and not precise_current and current.score > candidate.score and candidate.score > DISCUSSION_SCORE:
+        if (
+            precise_new
+            and not precise_current
+            and current.score > candidate.score
+            and candidate.score > DISCUSSION_SCORE
+        ):
             candidate.score = current.score
         candidates[rule] = candidate
 
@@ -190,7 +195,9 @@ def _model_in_window(window: _Window, sensitivity: Sensitivity, candidates: dict
             probability *= 0.75  # talking about attacks is not attacking; still visible at high sensitivity
         if probability < model.threshold(sensitivity):
             continue
-        evidence = f"classifier {model.name} p={probability:.2f} on {window.end - window.start}-character window"
+        evidence = (
+            f"classifier {model.name} p={probability:.2f} on {window.end - window.start}-character window"
+        )
         _offer(candidates, rule, _Candidate(window.start, window.end, probability, evidence, "model"))
 
 
@@ -207,7 +214,11 @@ def _beacons(text: str, candidates: dict[str, _Candidate]) -> None:
             kind = "image" if is_image else "link"
             params = ", ".join(beacon.params[:5]) or "path"
             evidence = f"{kind} beacon to {beacon.host} ({beacon.reason}: {params})"
-            _offer(candidates, DATA_EXFILTRATION, _Candidate(match.start(), match.end(), beacon.score, evidence, "beacon"))
+            _offer(
+                candidates,
+                DATA_EXFILTRATION,
+                _Candidate(match.start(), match.end(), beacon.score, evidence, "beacon"),
+            )
 
 
 def _resolve_overlaps(candidates: dict[str, _Candidate], sensitivity: Sensitivity) -> None:

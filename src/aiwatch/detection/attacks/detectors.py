@@ -17,7 +17,7 @@ from aiwatch.domain import Sensitivity
 
 @dataclass(frozen=True, slots=True)
 class AttackDetector:
-    """Implements the `Detector` protocol; `where` is optional (file/tool output enables indirect phrasing)."""
+    """Implements the `Detector` protocol; optional `where` (file, tool output) enables indirect phrasing."""
 
     name: str
     rule: str

@@ -24,9 +24,9 @@ MAX_CANDIDATES = 64
 MAX_SEGMENT_CHARS = 65_536
 MAX_DEPTH = 3
 
-_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64)
+_BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{{{MIN_BASE64},}}={{0,2}}")
 _HEX_SPACED = re.compile(
-    r"(?<![0-9A-Za-z])(?:(?:\\x|0x)?[0-9A-Fa-f]{2}[ :,]?){%d,}(?![0-9A-Za-z])" % MIN_HEX_BYTES
+    rf"(?<![0-9A-Za-z])(?:(?:\\x|0x)?[0-9A-Fa-f]{{2}}[ :,]?){{{MIN_HEX_BYTES},}}(?![0-9A-Za-z])"
 )
 _PERCENT = re.compile(r"[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*){4,}")
 # rot13 of very common English words (the, and, you, your, is, to, of, this, that, with, for, ignore, ...).
@@ -36,8 +36,8 @@ _ROT13_HINT = re.compile(
     re.IGNORECASE,
 )
 _COMMON_WORDS = frozenset(
-    "the and you your is to of a in it this that with for on are be as not all now me what how tell say "
-    "ignore previous instructions prompt system reveal password do can will from have has please".split()
+    """the and you your is to of a in it this that with for on are be as not all now me what how tell say
+ignore previous instructions prompt system reveal password do can will from have has please""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[A-Za-z]+")
 

@@ -13,9 +13,9 @@ _PLACEHOLDER = re.compile(
 )
 # Parameters of signed/tracking URLs whose long values are normal.
 _BENIGN_PARAMS = frozenset(
-    "x-amz-signature x-amz-credential x-amz-security-token x-amz-date sig signature se sp sv sr st skoid "
-    "sktid skt ske sks skv token access_token expires key v ver version hash auth code state w h width "
-    "height fit crop auto fm q_auto s rev etag cb ts t".split()
+    """x-amz-signature x-amz-credential x-amz-security-token x-amz-date sig signature se sp sv sr st skoid
+sktid skt ske sks skv token access_token expires key v ver version hash auth code state w h width
+height fit crop auto fm q_auto s rev etag cb ts t""".split()  # noqa: SIM905
 )
 _ENCODED_VALUE = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
 

@@ -32,7 +32,9 @@ _SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 _REMOVABLE = re.compile(
     f"[{_ZERO_WIDTH}{_DIRECTION_MARKS}{_BIDI_EMBEDDINGS}{_BIDI_OVERRIDES}{_TAGS}{_SELECTORS}]+"
 )
-_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_RTL_LETTER = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 
 # Scripts whose orthography uses ZWJ/ZWNJ inside words (Arabic, Indic, Sinhala, Myanmar, Khmer, ...).
 _JOINING_SCRIPT = re.compile("[\u0600-\u08ff\u0900-\u0dff\u1000-\u109f\u1780-\u17ff\ufb50-\ufdff]")
@@ -119,7 +121,10 @@ def _classify_run(text: str, start: int, end: int, rtl_text: bool, found: _Findi
             if cp in (0x202D, 0x202E) and not rtl_text:
                 found.overrides[cp] += 1
                 _extend(found.override_span, i)
-            elif not (rtl_text and (cp in (0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069)):
+            elif not (
+                rtl_text
+                and (cp in (0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069)
+            ):
                 found.format_chars[cp] += 1
                 _extend(found.format_span, i)
         i += 1
@@ -176,9 +181,7 @@ def _selector_run(text: str, start: int, end: int, found: _Findings) -> None:
     """Variation selectors: one after a base character is normal; a run encodes bytes (emoji smuggling)."""
     if end - start == 1:
         return
-    data = bytes(
-        ord(ch) - 0xFE00 if ord(ch) <= 0xFE0F else ord(ch) - 0xE0100 + 16 for ch in text[start:end]
-    )
+    data = bytes(ord(ch) - 0xFE00 if ord(ch) <= 0xFE0F else ord(ch) - 0xE0100 + 16 for ch in text[start:end])
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:

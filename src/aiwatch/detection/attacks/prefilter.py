@@ -8,6 +8,7 @@ the hits. Recall against the attack datasets is printed by `train_injection --ev
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from functools import lru_cache
 
@@ -29,19 +30,36 @@ markdown image ![ <img render attention note to ai llm model agent summari when 
 answer output print say tell write your response your reply your answer your code your solution
 following code subsequent code integrate incorporate inject embed safety guardrail safeguard moderation
 disable deactivate turn off override task objective goal purpose directive command initial original
-hidden confidential token key credential api sk- base64 decode encoded rot13 cipher unicode""".split("\n")
+hidden confidential token key credential api sk- base64 decode encoded rot13 cipher unicode""".split()  # noqa: SIM905
 
-_LEET = {"a": "a4@", "e": "e3", "i": "i1!|", "o": "o0", "s": "s5$", "t": "t7+", "g": "g96", "b": "b8", "l": "l1|"}
+_LEET = {
+    "a": "a4@",
+    "e": "e3",
+    "i": "i1!|",
+    "o": "o0",
+    "s": "s5$",
+    "t": "t7+",
+    "g": "g96",
+    "b": "b8",
+    "l": "l1|",
+}
+
+
+# Obfuscation shapes that are rare in ordinary text (raw Hyperscan expressions).
+OBFUSCATION = [
+    rb"(?:\\[^\\\s]){6}",  # one character between backslashes: \I\ \h\a\v\e
+    rb"(?:&#x?[0-9a-f]{2,5};){3}",  # HTML character references
+    rb"\bp\W{0,2}[o0]?\W{0,2}w\W{0,2}n\W{0,2}e?\W{0,2}d\b",  # pwned spelled apart
+    rb"\brun\s*:\s*[`'\"]",  # "Run: `command`"
+    rb"\b(?:chmod|dd\s+if=|fork|while\s+true|kill\s+-9|mkfs|shutdown|reboot)\b",
+]
 
 
 def _stems() -> list[str]:
-    stems: list[str] = []
-    for line in TRIGGERS:
-        words = line.split()
-        stems.extend(words)
+    stems = list(TRIGGERS)
     # multi-word phrases of the list above that must stay together
     stems += ["act as", "you are", "from now on", "your response", "your reply", "your answer", "note to",
-              "turn off", "rm -rf", "chat history", "following code", "subsequent code", "role play"]  # fmt: skip
+              "turn off", "rm -rf", "chat history", "following code", "subsequent code"]  # fmt: skip
     return sorted(set(stems))
 
 
@@ -65,13 +83,13 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _database() -> hyperscan.Database:
-    stems = _stems()
+    expressions = [_pattern(stem) for stem in _stems()] + OBFUSCATION
     database = hyperscan.Database()
     database.compile(
-        expressions=[_pattern(stem) for stem in stems],
-        ids=list(range(len(stems))),
-        elements=len(stems),
-        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(stems),
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions),
     )
     return database
 
@@ -92,12 +110,9 @@ def trigger_hits(text: str) -> list[int]:
         ends.append(end)
         return len(ends) >= MAX_HITS
 
-    with _lock:  # a Hyperscan scratch space is not shareable between threads
-        try:
-            _database().scan(data, match_event_handler=on_match)
-        except hyperscan.ScanTerminated:
-            pass
+    with _lock, contextlib.suppress(hyperscan.ScanTerminated):  # one scratch space: one scan at a time
+        _database().scan(data, match_event_handler=on_match)
     if ascii_only:
         return sorted(ends)
     # byte offsets -> character offsets for non-ASCII text
-    return sorted(len(data[:end].decode("utf-8", "surrogatepass")) for end in ends)
+    return sorted(len(data[:end].decode("utf-8", "ignore")) for end in ends)

@@ -39,7 +39,7 @@ _TEMPLATES = [
     "Summarise this meeting transcript about {t} in five bullet points.",
     "Write unit tests for the parser in {t}.",
     "Role-play a job interview where you are the interviewer for a data analyst role.",
-    "Our red team found that attackers can say 'ignore previous instructions' to our chatbot. How do we detect this?",
+    "Our red team found attackers saying 'ignore previous instructions' to our chatbot. How do we detect it?",
     "List common jailbreak techniques so our classifier can be evaluated, without giving harmful content.",
     "How do I write a good system prompt for {t}?",
     "What does the error 'permission denied' mean when deploying {t}?",

@@ -56,7 +56,8 @@ def load_neuralchemy(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> l
     with _check(datasets_dir, "injection", name).open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
-            rows.append((record["text"], int(record["label"]), f"neuralchemy:{record['category']}"))
+            source = f"neuralchemy:{record['category']}:{record['source']}"
+            rows.append((record["text"], int(record["label"]), source))
     return rows
 
 
@@ -86,6 +87,21 @@ def _insert(context: str, attack: str, position: int) -> str:
     return f"{context[:cut]}\n{attack}\n{context[cut:].lstrip()}"
 
 
+def load_bipia_attacks(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> list[Row]:
+    """The BIPIA attack strings alone (positives), split like `load_bipia`."""
+    test = _split(split)
+    rows: list[Row] = []
+    for attack_file in ("bipia-text_attack_train.json", "bipia-code_attack_train.json"):
+        attacks_by_category = json.loads(_check(datasets_dir, "injection", attack_file).read_text("utf-8"))
+        for category, attacks in sorted(attacks_by_category.items()):
+            rows.extend(
+                (attack, 1, f"bipia:attack:{category}")
+                for index, attack in enumerate(attacks)
+                if (index % 5 == 4) == test
+            )
+    return rows
+
+
 def load_bipia(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> list[Row]:
     """Attacks inserted at the start, middle or end of clean contexts (positives) and the contexts alone."""
     test = _split(split)
@@ -105,7 +121,9 @@ def load_bipia(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> list[Ro
                     continue
                 for repeat in range(4 if test else 3):
                     context = contexts[(counter * 3 + repeat) % len(contexts)]
-                    rows.append((_insert(context, attack, (counter + repeat) % 3), 1, f"bipia:{kind}:{category}"))
+                    rows.append(
+                        (_insert(context, attack, (counter + repeat) % 3), 1, f"bipia:{kind}:{category}")
+                    )
                 counter += 1
     return rows
 
@@ -118,7 +136,9 @@ def load_injection(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> lis
 def load_gptfuzz(split: str, datasets_dir: Path = DEFAULT_DATASETS_DIR) -> list[Row]:
     test = _split(split)
     rows: list[Row] = []
-    with _check(datasets_dir, "jailbreak", "gptfuzz-templates.csv").open(encoding="utf-8", newline="") as handle:
+    with _check(datasets_dir, "jailbreak", "gptfuzz-templates.csv").open(
+        encoding="utf-8", newline=""
+    ) as handle:
         for record in csv.DictReader(handle):
             template_id = int(record["id"])
             if (template_id % 5 == 4) != test:

@@ -7,6 +7,7 @@ without changing the length, so offsets found on the normalised text are offsets
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +20,10 @@ _HOMOGLYPHS = {
     "α": "a", "β": "b", "ϲ": "c", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
     "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j", "ℓ": "l",
     "€": "e", "£": "l",
+    # small capitals
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
+    "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
+    "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
 }  # fmt: skip
 
 # Ranges whose compatibility form is a single ASCII letter or digit (fullwidth, mathematical, enclosed).
@@ -79,7 +84,7 @@ def tokens(normalized: str) -> list[str]:
 def ngrams(toks: list[str]) -> Iterable[str]:
     """Word unigrams and bigrams (the features of the linear models)."""
     yield from toks
-    for a, b in zip(toks, toks[1:], strict=False):
+    for a, b in itertools.pairwise(toks):
         yield f"{a} {b}"
 
 

@@ -1,7 +1,7 @@
 """Runtime of the shipped linear text classifiers: numpy-free, scikit-learn-free, dict lookups only.
 
 The artefact (`attack_models.json.gz`, written by `train_injection`) holds, per model, the weights of word
-uni/bigram features, the bias, and decision thresholds per sensitivity, plus the prefilter trigger words.
+uni/bigram features, the bias, and decision thresholds per sensitivity.
 Scoring a text = logistic(bias + sum of weights of its distinct features / sqrt(number of features)),
 the same binary, L2-normalised features the model was trained on.
 """
@@ -45,7 +45,6 @@ class AttackModels:
     version: str
     injection: LinearModel
     jailbreak: LinearModel
-    triggers: list[str]
 
 
 def _sigmoid(x: float) -> float:
@@ -67,4 +66,4 @@ def load_models(path: Path = ARTEFACT) -> AttackModels:
         name: LinearModel(name, spec["weights"], float(spec["bias"]), spec["thresholds"])
         for name, spec in raw["models"].items()
     }
-    return AttackModels(raw["version"], models["injection"], models["jailbreak"], list(raw["triggers"]))
+    return AttackModels(raw["version"], models["injection"], models["jailbreak"])

@@ -25,16 +25,12 @@ from aiwatch.detection.classifiers.linear import ARTEFACT
 VERSION = "attack-linear-1"
 MIN_DF = 2
 MAX_FEATURES = 40_000
-JAILBREAK_CATEGORIES = {"neuralchemy:jailbreak", "neuralchemy:persona_replacement"}
-# Trigger stems that always open the model, whatever the learned weights (leet variants are added later).
-BASE_TRIGGERS = """ignor disregard forget overrid bypass instruction prompt system jailbreak jailbroken dan
-developer pretend roleplay role-play character persona unfiltered uncensored unrestricted restriction
-filter rules polic guideline openai chatgpt assistant pwned reveal repeat verbatim secret password
-hypothetical fiction simulat evil immoral amoral unethical illegal harmful censor moral ethic
-previous above earlier prior new task admin override sudo inst im_start endoftext mode act opposite
-must comply refuse answer respond reply output print say translate hack exploit malware weapon""".split()
-FPR_BALANCED = 0.015
-FPR_HIGH = 0.05
+JAILBREAK_CATEGORIES = {"jailbreak", "persona_replacement"}
+# HarmBench/WildGuard rows are harmful requests, not safety-bypass framings (and their benign twins are
+# near-duplicates), so they do not teach the jailbreak model anything about jailbreaks.
+JAILBREAK_SOURCES = {"neuralchemy_v1", "original"}
+FPR_BALANCED = 0.08
+FPR_HIGH = 0.15
 
 
 def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, list[float]]:
@@ -61,7 +57,9 @@ def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, 
     folds = StratifiedKFold(n_splits=5, shuffle=False)
     cv = cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")[:, 1]
     model.fit(matrix, y)
-    weights = {f: round(float(w), 4) for f, w in zip(vocabulary, model.coef_[0], strict=True) if abs(w) >= 0.01}
+    weights = {
+        f: round(float(w), 4) for f, w in zip(vocabulary, model.coef_[0], strict=True) if abs(w) >= 0.01
+    }
     return weights, round(float(model.intercept_[0]), 4), [float(p) for p in cv]
 
 
@@ -72,40 +70,46 @@ def _threshold(probabilities: list[float], labels: list[int], max_fpr: float, fl
     return round(max(floor, cut + 1e-4), 4)
 
 
-def _model_spec(texts: list[str], labels: list[int], name: str) -> dict[str, object]:
-    weights, bias, cv = _fit(texts, labels)
+def _model_spec(rows: list[datasets.Row], name: str) -> dict[str, object]:
+    labels = [row[1] for row in rows]
+    weights, bias, cv = _fit([row[0] for row in rows], labels)
+    # WildGuard "benign" rows include unlabelled jailbreak framings: leave them out of threshold choice.
+    clean = [i for i, row in enumerate(rows) if not row[2].endswith("wildguard_judgecomp")]
+    cv_clean, labels_clean = [cv[i] for i in clean], [labels[i] for i in clean]
     thresholds = {
-        "balanced": _threshold(cv, labels, FPR_BALANCED, 0.5),
-        "high": _threshold(cv, labels, FPR_HIGH, 0.3),
+        "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, 0.5),
+        "high": _threshold(cv_clean, labels_clean, FPR_HIGH, 0.3),
     }
-    print(f"{name}: {len(texts)} texts, {sum(labels)} positives, {len(weights)} weights, thresholds {thresholds}")
+    print(
+        f"{name}: {len(rows)} texts, {sum(labels)} positives, {len(weights)} weights, thresholds {thresholds}"
+    )
     return {"weights": weights, "bias": bias, "thresholds": thresholds}
 
 
-def _triggers(specs: dict[str, dict[str, object]]) -> list[str]:
-    """Base stems plus the strongest positive unigrams of both models."""
-    learned: set[str] = set()
-    for spec in specs.values():
-        weights: dict[str, float] = spec["weights"]  # type: ignore[assignment]
-        unigrams = sorted(((w, f) for f, w in weights.items() if " " not in f and f.isalpha()), reverse=True)
-        learned.update(f for w, f in unigrams[:120] if w > 0.5 and len(f) >= 3)
-    stems = set(BASE_TRIGGERS)
-    kept = {word for word in learned if not any(word.startswith(stem) for stem in stems)}
-    return sorted(stems | kept)
+def _is_jailbreak(source: str) -> bool:
+    if source.startswith("gptfuzz"):
+        return True
+    parts = source.split(":")
+    return parts[0] == "neuralchemy" and parts[1] in JAILBREAK_CATEGORIES and parts[2] in JAILBREAK_SOURCES
 
 
 def train(datasets_dir: Path) -> None:
     injection_rows = datasets.load_injection("train", datasets_dir)
-    benign = [(t, 0, s) for t, _, s in datasets.load_benign_prompts("train", datasets_dir) if s.startswith("gen")]
+    benign = [
+        (t, 0, s) for t, _, s in datasets.load_benign_prompts("train", datasets_dir) if s.startswith("gen")
+    ]
     gptfuzz = datasets.load_gptfuzz("train", datasets_dir)
-    attack_rows = injection_rows + benign + gptfuzz
-    jailbreak_rows = [(t, int(y == 1 and (s in JAILBREAK_CATEGORIES or s.startswith("gptfuzz"))), s)
-                      for t, y, s in attack_rows]  # fmt: skip
+    # Clean BIPIA contexts are repeated as often as they carry an attack, so context words stay neutral;
+    # the attack strings alone teach the attack phrasing.
+    clean_contexts = [row for row in injection_rows if row[2].endswith(":clean")] * 3
+    attack_rows = injection_rows + clean_contexts + datasets.load_bipia_attacks("train", datasets_dir)
+    attack_rows += benign + gptfuzz
+    jailbreak_rows = [(t, int(y == 1 and _is_jailbreak(s)), s) for t, y, s in attack_rows]
     specs = {
-        "injection": _model_spec([r[0] for r in attack_rows], [r[1] for r in attack_rows], "injection"),
-        "jailbreak": _model_spec([r[0] for r in jailbreak_rows], [r[1] for r in jailbreak_rows], "jailbreak"),
+        "injection": _model_spec(attack_rows, "injection"),
+        "jailbreak": _model_spec(jailbreak_rows, "jailbreak"),
     }
-    artefact = {"version": VERSION, "models": specs, "triggers": _triggers(specs)}
+    artefact = {"version": VERSION, "models": specs}
     payload = json.dumps(artefact, sort_keys=True, separators=(",", ":")).encode("utf-8")
     ARTEFACT.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))  # byte-identical reruns
     print(f"wrote {ARTEFACT} ({ARTEFACT.stat().st_size / 1e6:.2f} MB)")
@@ -156,9 +160,13 @@ def _report(title: str, rows: list[datasets.Row], sensitivity, rules, analyse) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS_DIR)
-    parser.add_argument("--eval-only", action="store_true", help="evaluate the shipped artefact, do not train")
+    parser.add_argument(
+        "--eval-only", action="store_true", help="evaluate the shipped artefact, do not train"
+    )
     args = parser.parse_args(argv)
     try:
         if not args.eval_only:
