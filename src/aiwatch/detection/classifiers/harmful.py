@@ -52,6 +52,7 @@ _LEET_CLASSES = {"a": "[a4@]", "e": "[e3]", "i": "[i1!|]", "o": "[o0]", "s": "[s
                  "g": "[g96]", "b": "[b8]", "l": "[l1|]"}  # fmt: skip
 # "h a t e", "k.i.l.l": letters spread out to dodge word filters.
 _SPACED_LETTERS = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .*_\-]){2,}[^\W\d_](?![^\W\d_])")
+_SPACED_HINT = re.compile(r"\b\w[ .*_\-]\w[ .*_\-]\w\b")  # cheap necessary condition for the above
 _SPACED_PATTERN = rb"(?:\b[a-z][ .*_-]){3}[a-z]\b"
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
@@ -66,25 +67,23 @@ def _join_spaced(match: re.Match[str]) -> str:
 
 def featurize(text: str) -> list[str]:
     """The model's features (also used by training, so both sides agree)."""
-    if _SPACED_LETTERS.search(text):
+    if _SPACED_HINT.search(text):
         text = _SPACED_LETTERS.sub(_join_spaced, text)
     normalized = normalize(text)
     toks = tokens(normalized)
-    return list(dict.fromkeys([*ngrams(toks), *concept_features(toks, normalized)]))
+    return list({*ngrams(toks), *concept_features(toks, normalized)})
 
 
 def trigger_pattern(word: str) -> bytes:
     """A leetspeak-tolerant Hyperscan pattern for one trigger word (case-insensitive).
 
-    Short words must be whole words ("rat" must not fire on "rate"), four-letter ones a word prefix
-    ("kill" -> "killing", not "skill"); longer ones match anywhere, because obfuscated hate speech glues
-    words together ("manybitches", "blackvermin").
+    Words of up to five letters must be whole words, give or take an inflection ("rat" must not fire on
+    "rate", "trans" not on "translate"; "kill" fires on "killing"); longer ones match anywhere, because
+    obfuscated hate speech glues words together ("manybitches", "blackvermin").
     """
     body = "".join(_LEET_CLASSES.get(ch, re.escape(ch)) for ch in word).encode()
-    if len(word) <= 3:
-        return rb"\b" + body + rb"(?:s|es)?\b"
-    if len(word) == 4:
-        return rb"\b" + body
+    if len(word) <= 5:
+        return rb"\b" + body + rb"(?:s|es|ed|ing|er|ers)?\b"
     return body
 
 

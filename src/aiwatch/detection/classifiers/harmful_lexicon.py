@@ -130,17 +130,19 @@ def _split_one(tok: str) -> list[str]:
 def concept_features(toks: list[str], normalized: str) -> list[str]:
     """Concept unigrams and bigrams in which at least one side is a concept."""
     parts = split_glued(toks)
-    mapped = [WORD_CONCEPT.get(t, t) for t in parts]
-    out = [m for m in mapped if m.startswith("c_")]
+    get = WORD_CONCEPT.get
+    mapped = [get(t, t) for t in parts]
+    out = [m for m in mapped if m[:2] == "c_"]
     if not STRONG_SLURS.isdisjoint(parts):
         out.append("c_strong_slur")
-    for a, b in zip(mapped, mapped[1:], strict=False):
-        if a.startswith("c_") or b.startswith("c_"):
-            out.append(f"{a} {b}")
-    if MINOR_AGE.search(normalized):
+    if out:
+        out += [f"{a} {b}" for a, b in zip(mapped, mapped[1:], strict=False) if a[:2] == "c_" or b[:2] == "c_"]
+    # Substring guards skip the regexes on most texts (they cost more than everything else here).
+    if ("year" in normalized or "yr" in normalized or "yo" in normalized) and MINOR_AGE.search(normalized):
         out.append("c_minor_age")
-    if SELF_PHRASES.search(normalized):
-        out.append("c_selfref")
+    if "my " in normalized or "end it" in normalized or " die" in normalized or "live" in normalized:
+        if SELF_PHRASES.search(normalized):
+            out.append("c_selfref")
     if QUOTED.search(normalized):
         out.append("c_quoted")
     return out
