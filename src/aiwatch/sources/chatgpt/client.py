@@ -128,7 +128,7 @@ class ComplianceClient:
         workspace_id: str,
         *,
         timeout: float = 60.0,
-        max_retries: int = 5,
+        max_retries: int = 6,
         rate_limits: RateLimits | None = RateLimits(),
         transport: httpx.BaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
