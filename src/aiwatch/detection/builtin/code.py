@@ -1,0 +1,203 @@
+"""Language-agnostic detectors for pasted program code (`code.source`) and configuration (`code.config`).
+
+Both look at lines, not tokens: a block of lines that mostly look like code (statement terminators, braces,
+keywords of common languages, assignments, indentation) is code; a fenced ``` block is code when its content
+is. Cheap substring checks skip ordinary prose before any per-line work happens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiwatch.detection.types import Detection
+from aiwatch.domain import Sensitivity, Severity
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+_CODE_LINE = re.compile(
+    r"""(?x)
+      [;{}][ \t]*(?://.*)?$                                   # statement ends / blocks
+    | ^[ \t]*(?:def|class|import|from\s+[\w.]+\s+import|return|if\s*\(|for\s*\(|while\s*\(|elif|else:|try:
+       |except
+       |function|const|let|var|public|private|protected|static|package|func|fn|impl|struct|enum|interface|using
+       |namespace|\#include|\#define|async\s+def|await|SELECT|INSERT|UPDATE|DELETE|CREATE\s+TABLE|echo|export)\b
+    | ^[ \t]*(?:@\w+|\w+(?:\.\w+)*\s*\(.*\)\s*;?\s*$)            # decorators, calls
+    | ^[ \t]*[\w.\[\]"']+\s*(?:[+\-*/%]?=|:=|<-)\s*\S.*$        # assignments
+    | (?:=>|->|::|&&|\|\||!=|==|\+\+|\+=)
+    | ^[ \t]*(?://|/\*|\*/|\#\s|--\s)                          # comments
+    """
+)
+_PROSE_HINT = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+[,.]?(?: |$)")
+_CODE_HINTS = (
+    "{",
+    ";",
+    "def ",
+    "import ",
+    "()",
+    "=>",
+    "```",
+    "~~~",
+    "function",
+    "#include",
+    "SELECT ",
+    " = ",
+)
+
+
+class SourceCodeDetector:
+    name = "code_source"
+
+    def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]:
+        if not any(hint in text for hint in _CODE_HINTS):
+            return []
+        found: list[Detection] = []
+        covered: list[tuple[int, int]] = []
+        for fence in _FENCE.finditer(text):
+            body = fence.group(3)
+            language = fence.group(2).lower()
+            lines = [line for line in body.splitlines() if line.strip()]
+            code_lines = sum(1 for line in lines if _is_code_line(line))
+            if not lines or (
+                code_lines / len(lines) < 0.4 and language in ("", "text", "txt", "markdown", "md")
+            ):
+                continue
+            score = 0.9 if code_lines >= 2 or language else 0.6
+            found.append(_detection("code.source", fence.start(3), fence.end(3), score, language or "code"))
+            covered.append(fence.span())
+        minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
+        for start, end, code_lines in _code_blocks(text, minimum):
+            if any(s <= start < e for s, e in covered):
+                continue
+            score = min(0.95, 0.5 + 0.05 * code_lines)
+            found.append(_detection("code.source", start, end, score, "code"))
+        return found
+
+
+def _is_code_line(line: str) -> bool:
+    if len(line) > 400:
+        return False
+    return bool(_CODE_LINE.search(line)) and not _PROSE_HINT.search(line.split("//")[0].split("#")[0][:200])
+
+
+def _code_blocks(text: str, minimum: int) -> list[tuple[int, int, int]]:
+    """Runs of lines that are mostly code: (start, end, code line count)."""
+    blocks = []
+    run_start = run_end = -1
+    code_lines = other_lines = 0
+    position = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        line_start, position = position, position + len(line)
+        if not stripped:
+            continue
+        if _is_code_line(line.rstrip("\r\n")):
+            if run_start < 0:
+                run_start, code_lines, other_lines = line_start, 0, 0
+            code_lines += 1
+            run_end = line_start + len(line.rstrip("\r\n"))
+        elif run_start >= 0:
+            other_lines += 1
+            if other_lines > max(1, code_lines // 3):
+                if code_lines >= minimum:
+                    blocks.append((run_start, run_end, code_lines))
+                run_start = -1
+    if run_start >= 0 and code_lines >= minimum:
+        blocks.append((run_start, run_end, code_lines))
+    return blocks
+
+
+_CONFIG_KINDS: list[tuple[str, re.Pattern[str], int]] = [
+    # (kind, a line that is typical of it, how many such lines make a block)
+    ("env", re.compile(r"^[ \t]*(?:export[ \t]+)?[A-Z][A-Z0-9_]{2,}=\S*[ \t]*$"), 3),
+    (
+        "kubernetes",
+        re.compile(
+            r"^(?:apiVersion:\s*\S+|kind:\s*(?:Deployment|Service|Pod|ConfigMap|Secret|Ingress|"
+            r"StatefulSet|DaemonSet|Job|CronJob|Namespace|Role|ClusterRole\w*|ServiceAccount))\s*$"
+        ),
+        2,
+    ),
+    (
+        "dockerfile",
+        re.compile(
+            r"^(?:FROM\s+[\w./:@-]+(?:\s+AS\s+\w+)?|RUN\s+\S|COPY\s+\S|ENTRYPOINT\s+\[|CMD\s+\[|"
+            r"WORKDIR\s+/|EXPOSE\s+\d+|ENV\s+[A-Z_]+[= ])",
+            re.I,
+        ),
+        3,
+    ),
+    (
+        "terraform",
+        re.compile(
+            r"^\s*(?:resource|provider|variable|module|output|data|terraform)\s+(?:\"[\w.-]+\"\s*)+\{"
+        ),
+        1,
+    ),
+    (
+        "ci",
+        re.compile(
+            r"^(?:on:|jobs:|stages:|steps:|\s+runs-on:|\s+- uses:\s*\S+|\s+script:|pipeline:|"
+            r"workflow_dispatch:|image:\s*\S+)\s*\S*$"
+        ),
+        3,
+    ),
+    ("ini", re.compile(r"^\[[\w .:-]+\]\s*$"), 2),
+    (
+        "yaml",
+        re.compile(
+            r"^(?:[ \t]*[\w.-]+:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*[\w.-]+:[ \t]*|[ \t]+- [\w\"'].*)$"
+        ),
+        6,
+    ),
+]
+_CONFIG_HINTS = ("=", ":", "FROM ", "[")
+
+
+class ConfigDetector:
+    name = "code_config"
+
+    def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]:
+        if not any(hint in text for hint in _CONFIG_HINTS) or text.count("\n") < 1:
+            return []
+        lines = text.splitlines(keepends=True)
+        offsets = []
+        position = 0
+        for line in lines:
+            offsets.append(position)
+            position += len(line)
+        found = []
+        factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
+        for kind, typical, needed in _CONFIG_KINDS:
+            hits = [
+                i for i, line in enumerate(lines) if len(line) < 500 and typical.match(line.rstrip("\r\n"))
+            ]
+            if len(hits) < max(1, round(needed * factor)):
+                continue
+            if kind == "yaml" and not _yaml_nested(lines, hits):
+                continue
+            if kind == "ini" and sum(1 for line in lines if re.match(r"^\s*[\w.-]+\s*[=:]\s*\S", line)) < 2:
+                continue
+            first, last = hits[0], hits[-1]
+            start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
+            end = offsets[last] + len(lines[last].rstrip("\r\n"))
+            score = min(0.95, 0.6 + 0.05 * len(hits))
+            found.append(_detection("code.config", start, end, score, kind))
+        return found
+
+
+def _yaml_nested(lines: list[str], hits: list[int]) -> bool:
+    """Plain "Name: value" lines are common in prose (emails, forms); config YAML nests."""
+    indented = sum(1 for i in hits if lines[i].startswith((" ", "\t")))
+    return indented >= 3 and indented / len(hits) >= 0.3
+
+
+def _detection(rule: str, start: int, end: int, score: float, kind: str) -> Detection:
+    return Detection(
+        rule=rule,
+        start=start,
+        end=end,
+        score=score,
+        severity=Severity.MEDIUM,  # the engine replaces it with the catalog's severity
+        evidence=f"{kind} block ({end - start} chars)",
+        detector_version="builtin-1",
+        details={"kind": kind},
+    )

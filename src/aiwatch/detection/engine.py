@@ -1,0 +1,607 @@
+"""The detection engine: every pattern rule in ONE Hyperscan database, one pass, then Python validation.
+
+Pipeline for one text: invisible-character pass (plug-in) → patterns on the visible text → whole-text
+detectors (code, bulk PII, plug-in classifiers) → decode Base64/hex/… segments and scan them again (depth ≤ 3,
+bounded work) → thresholds for the sensitivity → overlap resolution. Offsets are character offsets.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import hyperscan
+
+from aiwatch.detection import plugins
+from aiwatch.detection.builtin import AGGREGATES, BUILTIN_DETECTORS
+from aiwatch.detection.catalog import Catalog, PatternSpec, RuleSpec, builtin_catalog
+from aiwatch.detection.masking import hmac_hasher, mask
+from aiwatch.detection.types import Detection, Detector, EncodedSegment, Where
+from aiwatch.detection.validators import Verdict, get_validator
+from aiwatch.domain import Sensitivity, Severity
+
+log = logging.getLogger(__name__)
+
+ENGINE_VERSION = "1.0"
+MAX_DECODE_DEPTH = 3
+TEST_VALUE_SCORE_CAP = 0.35  # below the balanced threshold: example values show only at high sensitivity
+# Inside a character class in catalog patterns: "a word character of any script" (`[{W}.-]+`).
+WORD_MACRO = "{W}"
+INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT, Where.AGENT_CONFIG})
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    rule: RuleSpec
+    spec: PatternSpec
+    regex: re.Pattern[str]
+    validators: tuple[tuple[str, Callable[[str, str], Verdict | None]], ...]
+    requires_context: frozenset[Sensitivity]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    window: int
+    negative_window: int  # < 0: same window as positive words; else only this many characters before
+    positive: re.Pattern[str] | None
+    negative: re.Pattern[str] | None
+    boost: float
+    penalty: float
+
+
+def _word_alternation(words: Sequence[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    ordered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(w) for w in ordered) + r")(?![a-z0-9])")
+
+
+def select_rules(
+    catalog: Catalog, rules_glob: Iterable[str] | str | None, sensitivity: Sensitivity
+) -> list[RuleSpec]:
+    """Enabled rules that run at this sensitivity and match one of the id globs (all when None)."""
+    if isinstance(rules_glob, str):
+        rules_glob = [g.strip() for g in rules_glob.split(",") if g.strip()]
+    globs = list(rules_glob) if rules_glob else None
+    selected = []
+    for rule in catalog:
+        if globs is not None and not any(fnmatch.fnmatchcase(rule.id, g) for g in globs):
+            continue
+        if not rule.enabled and not (globs and rule.id in globs):  # disabled rules run only when named
+            continue
+        if sensitivity not in rule.sensitivity:
+            continue
+        selected.append(rule)
+    return selected
+
+
+class Engine:
+    """A compiled set of rules. Build once, scan many texts; safe to share between threads and to fork."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        rules_glob: Iterable[str] | str | None = None,
+        sensitivity: Sensitivity | str = Sensitivity.BALANCED,
+        value_hasher: Callable[[str], str] | None = None,
+        hash_key: bytes | None = None,
+        use_plugins: bool = True,
+    ) -> None:
+        self.catalog = catalog or builtin_catalog()
+        self.sensitivity = Sensitivity(sensitivity)
+        self.value_hasher = value_hasher or (hmac_hasher(hash_key) if hash_key else hmac_hasher())
+        self.rules = {rule.id: rule for rule in select_rules(self.catalog, rules_glob, self.sensitivity)}
+        self._contexts = {rule.id: self._compile_context(rule) for rule in self.rules.values()}
+        self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
+        self.patterns: list[CompiledPattern] = []
+        self.python_only: list[int] = []  # indexes of patterns Hyperscan could not compile
+        self._database: hyperscan.Database | None = None
+        self._compile_patterns()
+        self._detectors: list[tuple[str, Detector]] = []
+        self._use_plugins = use_plugins
+        self._plugin_names: set[str] = set()
+        self._load_detectors()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------------------------------ compile
+    def _compile_context(self, rule: RuleSpec) -> _Context | None:
+        spec = rule.context
+        if spec is None:
+            return None
+        negative_window = -1 if spec.negative_window is None else spec.negative_window
+        return _Context(
+            spec.window,
+            negative_window,
+            _word_alternation(spec.positive),
+            _word_alternation(spec.negative),
+            spec.boost,
+            spec.penalty,
+        )
+
+    def _compile_patterns(self) -> None:
+        for rule in self.rules.values():
+            specs = list(rule.patterns)
+            if rule.keywords:
+                words = sorted({k.strip() for k in rule.keywords if k.strip()}, key=len, reverse=True)
+                keyword_regex = r"\b(?:" + "|".join(_hs_escape(w) for w in words) + r")\b"
+                specs.append(PatternSpec(regex=keyword_regex, caseless=True, unicode=True, label="keyword"))
+            for spec in specs:
+                names = spec.validators if spec.validators is not None else rule.validators
+                flags = re.ASCII if not spec.unicode else 0
+                flags |= re.IGNORECASE if spec.caseless else 0
+                requires = (
+                    spec.requires_context if spec.requires_context is not None else rule.requires_context
+                )
+                self.patterns.append(
+                    CompiledPattern(
+                        rule=rule,
+                        spec=spec,
+                        regex=re.compile(spec.regex.replace(WORD_MACRO, r"\w"), flags | re.MULTILINE),
+                        validators=tuple((name, get_validator(name)) for name in names),
+                        requires_context=frozenset(requires),
+                        score=spec.score if spec.score is not None else rule.score,
+                    )
+                )
+        if not self.patterns:
+            return
+        expressions, ids, flags = [], [], []
+        for index, pattern in enumerate(self.patterns):
+            flag = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_MULTILINE
+            if pattern.spec.caseless:
+                flag |= hyperscan.HS_FLAG_CASELESS
+            # Byte mode even for "unicode" patterns: UCP forbids \b, and {W} already admits every UTF-8 byte
+            # of a non-ASCII letter; Python then checks the real Unicode semantics on the candidate.
+            expressions.append(_loosen_repeats(pattern.spec.regex.replace(WORD_MACRO, r"\w\x80-\xff")))
+            ids.append(index)
+            flags.append(flag)
+        self._database = _load_or_compile(expressions, ids, flags, self.python_only)
+        if self.python_only:
+            log.info("patterns scanned with Python re: %s", self.python_only_rules())
+
+    def python_only_rules(self) -> list[str]:
+        return [self.patterns[i].rule.id for i in self.python_only]
+
+    def _load_detectors(self) -> None:
+        needed = {rule.detector for rule in self.rules.values() if rule.detector}
+        for name in sorted(needed):
+            if name in AGGREGATES:
+                continue
+            if name.startswith("plugin:"):
+                plugin = name.removeprefix("plugin:")
+                if plugin not in plugins.PLUGINS:
+                    raise ValueError(f"unknown detection plug-in {plugin!r} in the catalog")
+                if not self._use_plugins:
+                    continue
+                target = plugins.load(*plugins.PLUGINS[plugin])
+                if target is None:
+                    continue
+                self._plugin_names.add(plugin)
+                if plugin in ("attacks", "harmful"):
+                    self._detectors.extend((plugin, detector) for detector in target)
+            else:
+                try:
+                    factory = BUILTIN_DETECTORS[name]
+                except KeyError:
+                    raise ValueError(f"unknown detector {name!r} in the catalog") from None
+                self._detectors.append((name, factory()))
+
+    def _scratch(self) -> hyperscan.Scratch:
+        # One scratch per thread and per process: scratch space is not shareable, and a forked worker must
+        # not reuse its parent's.
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:
+            local.scratch = hyperscan.Scratch(self._database)
+            local.pid = pid
+        return local.scratch
+
+    # --------------------------------------------------------------------------------------------- scan
+    def scan(self, text: str, where: Where | str = Where.PROMPT) -> list[Detection]:
+        """All detections in ``text`` at this engine's sensitivity, sorted by position."""
+        if not isinstance(text, str):
+            raise TypeError(f"scan() needs a str, not {type(text).__name__}")
+        if not text:
+            return []
+        where = Where(where)
+        found: list[Detection] = []
+        visible, index_map = text, None
+        hidden_finder = plugins.load(*plugins.HIDDEN_TEXT) if "hidden" in self._plugin_names else None
+        if hidden_finder is not None:
+            hidden = hidden_finder(text)
+            visible, index_map = hidden.clean_text, hidden.index_map
+            found.extend(hidden.detections)
+            for start, end, payload in hidden.payloads:
+                for inner in self._scan_visible(payload, where, depth=1, budget=[len(text) * 2 + 65536]):
+                    found.append(_relocate(inner, start, end, {"hidden_payload": True}))
+        inner_found = self._scan_visible(visible, where, depth=0, budget=[len(text) * 2 + 65536])
+        if index_map is not None:
+            inner_found = [_map_offsets(d, index_map, len(text)) for d in inner_found]
+        found.extend(inner_found)
+        return self._finish(found, where)
+
+    def _scan_visible(self, text: str, where: Where, depth: int, budget: list[int]) -> list[Detection]:
+        found = self._match_patterns(text, where)
+        for name, detector in self._detectors:
+            for detection in detector.detect(text, self.sensitivity):
+                found.append(self._normalise_plugin(detection, where, name))
+        if "encoded" in self._plugin_names and depth < MAX_DECODE_DEPTH:
+            found.extend(self._scan_encoded(text, where, depth, budget))
+        return found
+
+    def _scan_encoded(self, text: str, where: Where, depth: int, budget: list[int]) -> list[Detection]:
+        finder = plugins.load(*plugins.ENCODED_SEGMENTS)
+        out: list[Detection] = []
+        segment: EncodedSegment
+        for segment in finder(text):
+            if budget[0] <= 0:
+                break
+            budget[0] -= len(segment.decoded)
+            inner = [
+                d for d in self._scan_visible(segment.decoded, where, depth + 1, budget) if self._passes(d)
+            ]
+            extra = {"encoding": segment.encoding}
+            out.extend(_relocate(d, segment.start, segment.end, extra) for d in inner)
+            if (segment.report or inner) and "attack.encoded_text" in self.rules:
+                rule = self.rules["attack.encoded_text"]
+                out.append(
+                    Detection(
+                        rule=rule.id,
+                        start=segment.start,
+                        end=segment.end,
+                        score=max(segment.score, 0.75 if inner else 0.0),
+                        severity=rule.severity,
+                        evidence=f"{segment.encoding}-encoded text ({len(segment.decoded)} chars decoded)",
+                        value_hash=self.value_hasher(segment.decoded),
+                        detector_version=rule.version,
+                        details={
+                            "encoding": segment.encoding,
+                            "inner_rules": sorted({d.rule for d in inner}),
+                        },
+                    )
+                )
+        return out
+
+    def _normalise_plugin(self, detection: Detection, where: Where, source: str) -> Detection:
+        rule_id = detection.rule
+        if rule_id == "attack.prompt_injection" and where in INDIRECT_PLACES:
+            rule_id = "attack.indirect_injection"
+        rule = self.rules.get(rule_id) or self.catalog.get(rule_id)
+        changes: dict[str, Any] = {"rule": rule_id}
+        if rule is not None:
+            changes["severity"] = rule.severity
+        if not detection.detector_version:
+            changes["detector_version"] = f"{source}-{rule.version if rule else '1'}"
+        return replace(detection, **changes)
+
+    def _match_patterns(self, text: str, where: Where) -> list[Detection]:
+        if not self.patterns:
+            return []
+        data = text.encode("utf-8", "surrogatepass")
+        regions: dict[int, list[list[int]]] = {}
+        if self._database is not None:
+            hits: list[tuple[int, int, int]] = []
+            append = hits.append
+
+            def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
+                append((pattern_id, start, end))
+
+            self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
+            if hits:
+                regions = _merge_regions(hits)
+        ascii_text = len(data) == len(text)
+        if regions and not ascii_text:
+            to_char = _byte_to_char_map(data, {o for spans in regions.values() for s in spans for o in s})
+            regions = {pid: [[to_char[s], to_char[e]] for s, e in spans] for pid, spans in regions.items()}
+        for index in self.python_only:
+            regions[index] = [[0, len(text)]]
+        found: list[Detection] = []
+        for pattern_id, spans in regions.items():
+            pattern = self.patterns[pattern_id]
+            if not pattern.rule.applies(where):
+                continue
+            for start, end in spans:
+                for match in pattern.regex.finditer(text, start, end if end < len(text) else len(text)):
+                    detection = self._evaluate(pattern, match, text)
+                    if detection is not None:
+                        found.append(detection)
+        return found
+
+    def _evaluate(self, pattern: CompiledPattern, match: re.Match[str], text: str) -> Detection | None:
+        rule = pattern.rule
+        group = pattern.spec.value_group
+        value = match.group(group)
+        if not value:
+            return None
+        start, end = match.span(group)
+        score = pattern.score
+        test_value = False
+        details: dict[str, Any] = {}
+        if pattern.spec.label:
+            details["kind"] = pattern.spec.label
+        whole = match.group(0)
+        for _name, check in pattern.validators:
+            verdict = check(value, whole)
+            if verdict is None:
+                return None
+            score += verdict.score_delta
+            test_value = test_value or verdict.test_value
+            details.update(verdict.details)
+        if rule.test_values and value.lower() in {v.lower() for v in rule.test_values}:
+            test_value = True
+        context = self._contexts.get(rule.id)
+        has_positive = False
+        if context is not None:
+            window = _window(text, start, end, context.window)
+            if context.positive is not None and context.positive.search(window):
+                has_positive = True
+                score += context.boost
+            if context.negative is not None and context.negative.search(
+                window
+                if context.negative_window < 0
+                else text[max(0, start - context.negative_window) : start].lower()
+            ):
+                score -= context.penalty
+        if self.sensitivity in pattern.requires_context and not has_positive:
+            return None
+        if test_value:
+            score = min(score, TEST_VALUE_SCORE_CAP)
+        return Detection(
+            rule=rule.id,
+            start=start,
+            end=end,
+            score=max(0.0, min(1.0, score)),
+            severity=Severity.LOW if test_value else rule.severity,
+            evidence=mask(value, rule.mask, rule.id),
+            value_hash=self.value_hasher(value),
+            detector_version=f"{ENGINE_VERSION}/{rule.version}",
+            test_value=test_value,
+            details=details,
+        )
+
+    # ------------------------------------------------------------------------------------------ finish
+    def _passes(self, detection: Detection) -> bool:
+        rule = self.rules.get(detection.rule)
+        if rule is None:
+            return False
+        threshold = (
+            rule.thresholds.balanced if self.sensitivity is Sensitivity.BALANCED else rule.thresholds.high
+        )
+        return detection.score >= threshold
+
+    def _finish(self, found: list[Detection], where: Where) -> list[Detection]:
+        kept = [d for d in found if d.rule in self.rules and self.rules[d.rule].applies(where)]
+        kept = [d for d in self._merge_adjacent(kept) if self._passes(d)]
+        if "pii.bulk" in self.rules:
+            kept.extend(self._bulk_pii(kept))
+        kept = _best_per_span(kept)
+        if self._yields:
+            kept = self._drop_yielding(kept)
+        kept.sort(key=lambda d: (d.start, d.end, d.rule))
+        return kept
+
+    def _bulk_pii(self, found: list[Detection]) -> list[Detection]:
+        """`pii.bulk`: identifiers of many people in one item (a customer list, a CSV export)."""
+        personal = [
+            d
+            for d in found
+            if not d.test_value
+            and d.rule.startswith(("pii.", "financial.", "health."))
+            and d.rule != "pii.bulk"
+        ]
+        distinct = {(d.rule, d.value_hash) for d in personal}
+        rule = self.rules["pii.bulk"]
+        minimum = 10 if self.sensitivity is Sensitivity.BALANCED else 5
+        if len(distinct) < minimum:
+            return []
+        kinds = sorted({d.rule for d in personal})
+        start = min(d.start for d in personal)
+        end = max(d.end for d in personal)
+        return [
+            Detection(
+                rule=rule.id,
+                start=start,
+                end=end,
+                score=min(0.99, 0.6 + 0.01 * len(distinct)),
+                severity=rule.severity,
+                evidence=f"{len(distinct)} distinct identifiers ({', '.join(kinds)})",
+                detector_version=f"{ENGINE_VERSION}/{rule.version}",
+                details={"identifiers": len(distinct), "kinds": kinds},
+            )
+        ]
+
+    def _merge_adjacent(self, found: list[Detection]) -> list[Detection]:
+        merge_rules = {rid for rid, rule in self.rules.items() if rule.merge_within}
+        if not merge_rules or not any(d.rule in merge_rules for d in found):
+            return found
+        out = [d for d in found if d.rule not in merge_rules]
+        for rule_id in merge_rules:
+            gap = self.rules[rule_id].merge_within
+            group = sorted((d for d in found if d.rule == rule_id), key=lambda d: d.start)
+            current: Detection | None = None
+            for detection in group:
+                if current is not None and detection.start - current.end <= gap:
+                    current = replace(
+                        current,
+                        end=max(current.end, detection.end),
+                        score=min(1.0, max(current.score, detection.score) + 0.05),
+                        details={**current.details, "parts": current.details.get("parts", 1) + 1},
+                    )
+                else:
+                    if current is not None:
+                        out.append(current)
+                    current = detection
+            if current is not None:
+                out.append(current)
+        return out
+
+    def _drop_yielding(self, found: list[Detection]) -> list[Detection]:
+        out = []
+        for detection in found:
+            globs = self._yields.get(detection.rule)
+            if globs and any(
+                other is not detection
+                and other.rule != detection.rule
+                and other.start < detection.end
+                and detection.start < other.end
+                and any(fnmatch.fnmatchcase(other.rule, g) for g in globs)
+                for other in found
+            ):
+                continue
+            out.append(detection)
+        return out
+
+
+_LONG_REPEAT = re.compile(r"(?<!\\)\{(\d+)(?:,(\d*))?\}")
+
+
+def _loosen_repeats(expression: str) -> str:
+    """Long bounded repeats make Hyperscan's start-of-match tracking huge (or uncompilable). Hyperscan only
+    finds candidates and Python re re-checks the exact pattern, so {m,n} with large n may become {m,}."""
+
+    def loosen(match: re.Match[str]) -> str:
+        low, high = int(match.group(1)), match.group(2)
+        upper = low if high is None else (int(high) if high else None)
+        if (upper is None or upper <= 12) and low <= 8:
+            return match.group(0)
+        return f"{{{min(low, 8)},}}"
+
+    return _LONG_REPEAT.sub(loosen, expression)
+
+
+def _window(text: str, start: int, end: int, size: int) -> str:
+    return text[max(0, start - size) : start].lower() + " \n " + text[end : end + size].lower()
+
+
+def _hs_escape(word: str) -> str:
+    return re.sub(r"([^\w\s])", r"\\\1", word).replace(" ", r"\s+")
+
+
+def _hyperscan_accepts(expression: str, flags: int) -> bool:
+    probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        probe.compile(expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[flags])
+    except hyperscan.error:
+        return False
+    return True
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("AIWATCH_CACHE_DIR") or Path.home() / ".cache" / "aiwatch")
+
+
+def _load_or_compile(
+    expressions: list[str], ids: list[int], flags: list[int], python_only: list[int]
+) -> hyperscan.Database | None:
+    """One Hyperscan database for all patterns; compiled databases are cached on disk by content hash
+    (compiling takes seconds, loading milliseconds). Patterns Hyperscan rejects go to ``python_only``."""
+    digest = hashlib.sha256(
+        repr((hyperscan.__version__, expressions, ids, flags)).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+    cache_file = _cache_dir() / f"hs-{digest}.db"
+    rejected_file = cache_file.with_suffix(".rejected")
+    try:
+        database = hyperscan.loadb(cache_file.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        rejected = [int(i) for i in rejected_file.read_text().split()] if rejected_file.exists() else []
+        python_only.extend(rejected)
+        return database
+    except (OSError, hyperscan.error, ValueError, TypeError):
+        pass
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(
+            expressions=[e.encode("utf-8") for e in expressions], ids=ids, elements=len(ids), flags=flags
+        )
+        rejected: list[int] = []
+    except hyperscan.error:
+        rejected = [
+            i for e, i, f in zip(expressions, ids, flags, strict=True) if not _hyperscan_accepts(e, f)
+        ]
+        keep = [(e, i, f) for e, i, f in zip(expressions, ids, flags, strict=True) if i not in set(rejected)]
+        if not keep:
+            python_only.extend(rejected)
+            return None
+        database.compile(
+            expressions=[e.encode("utf-8") for e, _, _ in keep],
+            ids=[i for _, i, _ in keep],
+            elements=len(keep),
+            flags=[f for _, _, f in keep],
+        )
+    python_only.extend(rejected)
+    _write_cache(cache_file, hyperscan.dumpb(database), rejected_file, rejected)
+    return database
+
+
+def _write_cache(cache_file: Path, data: bytes, rejected_file: Path, rejected: list[int]) -> None:
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        for path, content in ((rejected_file, " ".join(map(str, rejected)).encode()), (cache_file, data)):
+            temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            temporary.write_bytes(content)
+            os.replace(temporary, path)  # atomic: parallel workers never read half a file
+    except OSError as exc:  # a read-only home is fine: we just compile each time
+        log.debug("cannot cache the compiled rules: %s", exc)
+
+
+def _merge_regions(hits: list[tuple[int, int, int]]) -> dict[int, list[list[int]]]:
+    """Per pattern, the union of overlapping match intervals (Hyperscan reports every end offset)."""
+    hits.sort()
+    regions: dict[int, list[list[int]]] = {}
+    for pattern_id, start, end in hits:
+        spans = regions.setdefault(pattern_id, [])
+        if spans and start <= spans[-1][1]:
+            if end > spans[-1][1]:
+                spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return regions
+
+
+def _byte_to_char_map(data: bytes, offsets: set[int]) -> dict[int, int]:
+    """Character offsets for the given UTF-8 byte offsets, decoding only the stretches between them."""
+    mapping: dict[int, int] = {}
+    previous_byte, chars = 0, 0
+    for offset in sorted(offsets):
+        chars += len(data[previous_byte:offset].decode("utf-8", "surrogatepass"))
+        mapping[offset] = chars
+        previous_byte = offset
+    return mapping
+
+
+def _relocate(detection: Detection, start: int, end: int, extra: dict[str, Any]) -> Detection:
+    """An inner detection (decoded or hidden payload), reported at the span of its carrier."""
+    return replace(detection, start=start, end=end, details={**detection.details, **extra})
+
+
+def _map_offsets(detection: Detection, index_map: list[int], text_length: int) -> Detection:
+    if not index_map:
+        return detection
+    start = index_map[detection.start] if detection.start < len(index_map) else text_length
+    last = detection.end - 1
+    end = index_map[last] + 1 if 0 <= last < len(index_map) else text_length
+    return replace(detection, start=start, end=max(end, start))
+
+
+def _best_per_span(found: list[Detection]) -> list[Detection]:
+    """Overlapping detections of the same rule collapse into the highest-scoring (then longest) one."""
+    by_rule: dict[str, list[Detection]] = {}
+    for detection in found:
+        by_rule.setdefault(detection.rule, []).append(detection)
+    out: list[Detection] = []
+    for group in by_rule.values():
+        group.sort(key=lambda d: (-d.score, -(d.end - d.start), d.start))
+        chosen: list[Detection] = []
+        for detection in group:
+            if all(detection.end <= c.start or detection.start >= c.end for c in chosen):
+                chosen.append(detection)
+        out.extend(chosen)
+    return out

@@ -1,0 +1,540 @@
+"""Checks that turn a pattern candidate into a detection: checksums, issuer ranges, entropy, placeholders.
+
+A validator takes the candidate value (and the whole match, for validators that look at the key name) and
+returns a ``Verdict`` (accept, with a score adjustment and a test-value flag) or ``None`` (reject). Names are
+referenced from the catalog YAML; ``stdnum:<module>`` runs any python-stdnum ``is_valid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import ipaddress
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    score_delta: float = 0.0
+    test_value: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+ACCEPT = Verdict()
+TEST = Verdict(test_value=True)
+Validator = Callable[[str, str], Verdict | None]
+_REGISTRY: dict[str, Validator] = {}
+
+
+def validator(name: str) -> Callable[[Validator], Validator]:
+    def register(func: Validator) -> Validator:
+        _REGISTRY[name] = func
+        return func
+
+    return register
+
+
+class UnknownValidator(KeyError):
+    pass
+
+
+@lru_cache(maxsize=256)
+def get_validator(name: str) -> Validator:
+    """The validator called ``name`` (``stdnum:es.dni`` and ``entropy:3.5`` take an argument)."""
+    base, _, arg = name.partition(":")
+    if base == "stdnum" and arg:
+        return _stdnum_validator(arg)
+    if base == "entropy" and arg:
+        minimum = float(arg)
+        return lambda value, match: ACCEPT if shannon_entropy(value) >= minimum else None
+    if base == "min_length" and arg:
+        length = int(arg)
+        return lambda value, match: ACCEPT if len(value) >= length else None
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownValidator(f"unknown validator {name!r}; known: {sorted(_REGISTRY)}") from None
+
+
+def known_validators() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def digits_of(value: str) -> str:
+    return "".join(ch for ch in value if "0" <= ch <= "9")
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = ord(char) - 48
+        if index % 2:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return total % 10 == 0
+
+
+# ---------------------------------------------------------------------------------------------- payment cards
+# (issuer, prefixes, allowed lengths). Ranges from the card networks' public BIN tables.
+_CARD_ISSUERS: list[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]]] = [
+    ("amex", ((34, 34), (37, 37)), (15,)),
+    ("visa", ((4, 4),), (13, 16, 19)),
+    ("mastercard", ((51, 55), (2221, 2720)), (16,)),
+    ("discover", ((6011, 6011), (644, 649), (65, 65), (622126, 622925)), (16, 19)),
+    ("jcb", ((3528, 3589),), (16, 17, 18, 19)),
+    ("diners", ((300, 305), (36, 36), (38, 39)), (14, 16, 19)),
+    ("unionpay", ((62, 62),), (16, 17, 18, 19)),
+    (
+        "maestro",
+        ((5018, 5018), (5020, 5020), (5038, 5038), (5893, 5893), (6304, 6304), (6759, 6759), (6761, 6763)),
+        (12, 13, 14, 15, 16, 17, 18, 19),
+    ),
+    ("mir", ((2200, 2204),), (16, 17, 18, 19)),
+    ("rupay", ((60, 60), (65, 65), (81, 82), (508, 508)), (16,)),
+]
+KNOWN_TEST_CARDS = frozenset(
+    {
+        "4111111111111111",
+        "4242424242424242",
+        "4012888888881881",
+        "4000056655665556",
+        "5555555555554444",
+        "5105105105105100",
+        "5200828282828210",
+        "2223003122003222",
+        "378282246310005",
+        "371449635398431",
+        "6011111111111117",
+        "6011000990139424",
+        "3056930009020004",
+        "36227206271667",
+        "3566002020360505",
+        "6200000000000005",
+        "4222222222222",
+        "4000000000000002",
+        "4000000000000077",
+        "4000000000009995",
+        "5454545454545454",
+        "4444333322221111",
+        "4917610000000000",
+    }
+)
+
+
+def card_issuer(digits: str) -> str | None:
+    for issuer, ranges, lengths in _CARD_ISSUERS:
+        if len(digits) not in lengths:
+            continue
+        for low, high in ranges:
+            width = len(str(low))
+            if low <= int(digits[:width]) <= high:
+                return issuer
+    return None
+
+
+@validator("credit_card")
+def _credit_card(value: str, match: str) -> Verdict | None:
+    digits = digits_of(value)
+    if not 12 <= len(digits) <= 19 or not luhn_ok(digits):
+        return None
+    groups = re.split(r"[ -]", value.strip())
+    if len(groups) > 1 and not _card_grouping_ok([len(g) for g in groups]):
+        return None
+    if len(set(digits)) <= 2:  # 0000 0000 0000 0000, 1111 …: Luhn-valid but not cards
+        return None
+    issuer = card_issuer(digits)
+    if issuer is None:
+        return None
+    return Verdict(test_value=digits in KNOWN_TEST_CARDS, details={"issuer": issuer})
+
+
+def _card_grouping_ok(lengths: list[int]) -> bool:
+    return all(length == 4 for length in lengths[:-1]) or lengths in ([4, 6, 5], [4, 6, 4], [4, 4, 4, 4, 3])
+
+
+@validator("luhn")
+def _luhn(value: str, match: str) -> Verdict | None:
+    digits = digits_of(value)
+    return ACCEPT if digits and luhn_ok(digits) and len(set(digits)) > 1 else None
+
+
+# ---------------------------------------------------------------------------------------------------- banking
+@validator("iban")
+def _iban(value: str, match: str) -> Verdict | None:
+    from stdnum import iban
+
+    compact = re.sub(r"[\s-]", "", value).upper()
+    if not iban.is_valid(compact):
+        return None
+    test = compact in {"GB82WEST12345698765432", "DE89370400440532013000", "GB33BUKB20201555555555"}
+    return Verdict(test_value=test, details={"country": compact[:2]})
+
+
+@validator("aba_routing")
+def _aba_routing(value: str, match: str) -> Verdict | None:
+    digits = digits_of(value)
+    if len(digits) != 9 or digits[:2] not in _ABA_PREFIXES:
+        return None
+    weights = (3, 7, 1) * 3
+    return ACCEPT if sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10 == 0 else None
+
+
+_ABA_PREFIXES = {
+    f"{n:02d}" for n in [*range(0, 13), *range(21, 33), 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 80]
+}
+
+
+@validator("bank_account")
+def _bank_account(value: str, match: str) -> Verdict | None:
+    digits = digits_of(value)
+    if not 6 <= len(digits) <= 17 or len(set(digits)) <= 2:
+        return None
+    return ACCEPT
+
+
+@validator("bic")
+def _bic(value: str, match: str) -> Verdict | None:
+    from stdnum import bic
+
+    if not bic.is_valid(value) or value[4:6] not in _ISO_COUNTRIES:
+        return None
+    return ACCEPT
+
+
+# ISO 3166-1 alpha-2 codes (BIC and IBAN carry one).
+_ISO_COUNTRY_CODES = (
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY "
+    "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
+    "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
+    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK "
+    "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
+    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
+    "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW "
+)
+_ISO_COUNTRIES = frozenset(_ISO_COUNTRY_CODES.split())
+
+
+# ------------------------------------------------------------------------------------------- personal numbers
+_KNOWN_FAKE_SSNS = frozenset({"078051120", "219099999", "123456789", "111111111", "457555462"})
+
+
+@validator("ssn")
+def _ssn(value: str, match: str) -> Verdict | None:
+    separators = re.findall(r"[^0-9]", value)
+    if separators and (len(separators) != 2 or separators[0] != separators[1]):
+        return None
+    digits = digits_of(value)
+    if len(digits) != 9:
+        return None
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return None
+    if digits in _KNOWN_FAKE_SSNS or len(set(digits)) == 1:
+        return TEST
+    return ACCEPT
+
+
+_NINO_BAD_PREFIXES = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+
+
+@validator("uk_nino")
+def _uk_nino(value: str, match: str) -> Verdict | None:
+    compact = value.replace(" ", "").upper()
+    if not re.fullmatch(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]", compact):
+        return None
+    if compact[:2] in _NINO_BAD_PREFIXES:
+        return None
+    return TEST if compact[:2] == "QQ" or compact == "AB123456C" else ACCEPT
+
+
+def _stdnum_validator(module_name: str) -> Validator:
+    try:
+        module = importlib.import_module(f"stdnum.{module_name}")
+    except ImportError:
+        raise UnknownValidator(f"python-stdnum has no module {module_name!r}") from None
+
+    def check(value: str, match: str) -> Verdict | None:
+        try:
+            return ACCEPT if module.is_valid(value) else None
+        except Exception:
+            return None
+
+    return check
+
+
+@validator("phone")
+def _phone(value: str, match: str) -> Verdict | None:
+    digits = digits_of(value.split("x")[0].split("X")[0].split("ext")[0])
+    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 2:
+        return None
+    candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0]
+    regions = (
+        ("US", "GB", "DE", "FR", "AU", "IN") if not candidate.lstrip().startswith(("+", "00")) else (None,)
+    )
+    best: Verdict | None = None
+    for region in regions:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return Verdict(details={"region": phonenumbers.region_code_for_number(number) or ""})
+        if best is None and phonenumbers.is_possible_number(number):
+            best = Verdict(score_delta=-0.2)
+    return best
+
+
+@validator("email")
+def _email(value: str, match: str) -> Verdict | None:
+    local, _, domain = value.rpartition("@")
+    if not local or ".." in value or local.startswith(".") or local.endswith("."):
+        return None
+    labels = domain.lower().split(".")
+    if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
+        return None
+    tld = labels[-1]
+    if not tld.isalpha() or tld in {"png", "jpg", "jpeg", "gif", "svg", "webp", "js", "css", "py"}:
+        return None  # retina image names like icon@2x.png
+    if domain.lower() in _EXAMPLE_DOMAINS or tld in {"example", "test", "invalid", "localhost"}:
+        return TEST
+    return ACCEPT
+
+
+_EXAMPLE_DOMAINS = {"example.com", "example.org", "example.net", "domain.com", "email.com", "test.com"}
+
+
+@validator("ipv4")
+def _ipv4(value: str, match: str) -> Verdict | None:
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return None
+    if value.startswith("0") and not value.startswith("0."):  # leading zeros: versions, OIDs
+        return None
+    if address.is_unspecified or address.is_loopback or str(address) == "255.255.255.255":
+        return Verdict(score_delta=-0.3, test_value=True)
+    if address.is_private or address.is_link_local:
+        return Verdict(score_delta=-0.1, details={"private": True})
+    return ACCEPT
+
+
+@validator("ipv6")
+def _ipv6(value: str, match: str) -> Verdict | None:
+    if value.count(":") < 2:
+        return None
+    try:
+        address = ipaddress.IPv6Address(value)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_unspecified:
+        return Verdict(score_delta=-0.3, test_value=True)
+    if "::" in value and value.count(":") < 4 and not re.search(r"[a-fA-F]", value):
+        return None  # "10::30" is more likely a time or a ratio than an address
+    return ACCEPT
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
+
+
+@validator("date")
+def _date(value: str, match: str) -> Verdict | None:
+    parts = re.findall(r"\d+|[A-Za-z]+", value)
+    numbers = [int(p) for p in parts if p.isdigit()]
+    words = [p.lower()[:3] for p in parts if p.isalpha() and p.lower()[:3] in _MONTHS]
+    try:
+        if words and len(numbers) >= 2:
+            day, year = (numbers[0], numbers[-1]) if numbers[-1] > 31 else (numbers[-1], numbers[0])
+            parsed = date(year, _MONTHS[words[0]], day)
+        elif len(numbers) == 3:
+            first, second, third = numbers
+            if first > 31:
+                parsed = date(first, second, third)
+            else:
+                year = third + (1900 if third >= 30 else 2000) if third < 100 else third
+                try:
+                    parsed = date(year, first, second)
+                except ValueError:
+                    parsed = date(year, second, first)
+        else:
+            return None
+    except ValueError:
+        return None
+    return ACCEPT if 1900 <= parsed.year <= date.today().year else None
+
+
+# ---------------------------------------------------------------------------------------------------- secrets
+_PLACEHOLDER = re.compile(
+    r"""(?ix)^(?:
+      [x*#.\-_0]{4,}                      # xxxx, ****, ----
+    | <[^>]*> | \[[^\]]*\] | \{\{.*\}\} | \$\{.*\} | \$\(.*\) | %\(?\w*\)?s | \$[A-Z_][A-Z0-9_]*
+    | (?:your|my|the|insert|enter|put|replace|add|paste)[_\- ]?.*(?:key|token|secret|password|here|value)
+    | .*(?:placeholder|redacted|dummy|sample|changeit|example|xxxxx|notreal|fake|foobar).*
+    | null|none|nil|undefined|true|false|string|password|secret|token|\*+
+    )$"""
+)
+KNOWN_TEST_SECRETS = frozenset(
+    {
+        "changeme",
+        "password123",
+        "password",
+        "123456",
+        "12345678",
+        "qwerty",
+        "letmein",
+        "admin",
+        "admin123",
+        "test",
+        "test123",
+        "secret",
+        "hunter2",
+        "passw0rd",
+        "p@ssw0rd",
+        "pass",
+        "pass123",
+        "root",
+        "toor",
+        "default",
+        "welcome1",
+        "abc123",
+        "akiaiosfodnn7example",
+        "wjalrxutnfemi/k7mdeng/bpxrficyexamplekey",
+    }
+)
+
+
+def is_placeholder(value: str) -> bool:
+    stripped = value.strip("'\"` ")
+    return not stripped or bool(_PLACEHOLDER.match(stripped)) or len(set(stripped)) <= 2
+
+
+@validator("not_placeholder")
+def _not_placeholder(value: str, match: str) -> Verdict | None:
+    if is_placeholder(value):
+        return None
+    lowered = value.lower()
+    if lowered in KNOWN_TEST_SECRETS or "example" in lowered:
+        return TEST
+    return ACCEPT
+
+
+@validator("example_marker")
+def _example_marker(value: str, match: str) -> Verdict | None:
+    """Provider keys: keep, but flag the documentation examples (AKIAIOSFODNN7EXAMPLE)."""
+    lowered = value.lower()
+    if "example" in lowered or lowered in KNOWN_TEST_SECRETS or re.search(r"(.)\1{9,}", value):
+        return TEST
+    return ACCEPT
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEX_DIGEST = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$")
+
+
+@validator("generic_secret")
+def _generic_secret(value: str, match: str) -> Verdict | None:
+    """A value assigned to a key-like name: random-looking, not a placeholder, UUID or path."""
+    if is_placeholder(value) or _UUID.match(value):
+        return None
+    if value.lower() in KNOWN_TEST_SECRETS:
+        return TEST
+    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*|[A-Z_]+|\d+|https?://\S*|[./~].*|\w+\(.*", value):
+        return None  # words, constants, numbers, URLs, paths, function calls are names, not secrets
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    entropy = shannon_entropy(value)
+    if classes < 2 or entropy < 3.0:
+        return None
+    delta = 0.1 if entropy >= 4.0 and len(value) >= 20 else 0.0
+    if _HEX_DIGEST.match(value) and re.search(r"(?i)(checksum|sha|hash|digest|integrity|commit)", match):
+        return None
+    return Verdict(score_delta=delta, test_value="example" in value.lower())
+
+
+@validator("password")
+def _password(value: str, match: str) -> Verdict | None:
+    value = value.strip("'\"`")
+    if len(value) < 4 or is_placeholder(value):
+        return None
+    if value.lower() in KNOWN_TEST_SECRETS:
+        return TEST
+    if re.fullmatch(r"[a-z]+", value) and len(value) < 6:
+        return Verdict(score_delta=-0.2)
+    if re.fullmatch(
+        r"(?i)(is|was|the|and|for|will|should|must|has|have|not|reset|expired|required|protected|"
+        r"manager|policy|field|hash|hashed|length|change|incorrect|wrong|strength|strong|weak|"
+        r"encrypted|based|less|input|prompt)",
+        value,
+    ):
+        return None
+    if value.startswith(("$", "%", "{", "<", "os.", "process.", "getenv", "env[", "self.", "config")):
+        return None  # a variable reference, not a literal
+    return ACCEPT
+
+
+@validator("jwt")
+def _jwt(value: str, match: str) -> Verdict | None:
+    header = value.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(decoded, dict) or "alg" not in decoded:
+        return None
+    return Verdict(details={"alg": str(decoded.get("alg"))[:16]})
+
+
+@validator("private_key_body")
+def _private_key_body(value: str, match: str) -> Verdict | None:
+    body = re.sub(r"-----[^-]+-----|\s|Proc-Type:.*|DEK-Info:.*|Comment:.*", "", match)
+    if len(body) < 40 or is_placeholder(body[:20]) or re.search(r"\.\.\.|x{6,}|X{6,}", body):
+        return TEST if len(body) >= 1 else None
+    return ACCEPT
+
+
+@validator("connection_string")
+def _connection_string(value: str, match: str) -> Verdict | None:
+    password = value
+    if is_placeholder(password) or password.startswith(("$", "%", "{")):
+        return None
+    if password.lower() in KNOWN_TEST_SECRETS:
+        return TEST
+    return ACCEPT
+
+
+@validator("icd10")
+def _icd10(value: str, match: str) -> Verdict | None:
+    return ACCEPT if re.fullmatch(r"[A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?", value) else None
+
+
+@validator("has_digit")
+def _has_digit(value: str, match: str) -> Verdict | None:
+    return ACCEPT if any(ch.isdigit() for ch in value) else None
+
+
+@validator("not_all_same")
+def _not_all_same(value: str, match: str) -> Verdict | None:
+    return ACCEPT if len(set(value)) > 2 else None
