@@ -113,6 +113,7 @@ class HarmfulModel:
             raise ValueError(f"{path} is inconsistent: rebuild it with harmful_train")
         self.vocab: dict[str, int] = {term: row for row, term in enumerate(vocab)}
         self.terms = vocab
+        self._evidence_rows = np.array([_is_evidence_term(term) for term in vocab], dtype=bool)
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         patterns = [trigger_pattern(word) for word in self.triggers]
         patterns += [_SPACED_PATTERN, MINOR_AGE.pattern.encode(), SELF_PHRASES.pattern.encode(), *PHRASE_TRIGGERS]
@@ -156,9 +157,22 @@ class HarmfulModel:
         return Scores(probabilities, rows, concepts)
 
     def top_terms(self, rows: list[int], label_index: int, limit: int = 3) -> list[str]:
-        positive = [(self.weights[row, label_index], row) for row in rows if self.weights[row, label_index] > 0]
-        positive.sort(reverse=True)
-        return [self.terms[row] for _, row in positive[:limit]]
+        """The words that pushed a label up most, for the analyst (concept tags and function words skipped)."""
+        candidates = np.asarray(rows, dtype=np.intp)
+        candidates = candidates[self._evidence_rows[candidates]]
+        weights = self.weights[candidates, label_index]
+        order = np.argsort(-weights, kind="stable")[:limit]
+        return [self.terms[candidates[i]] for i in order if weights[i] > 0]
+
+
+_FUNCTION_WORDS = frozenset(
+    "a an the how to i my me it is for at in of and or do can what which that this with on be are you your "
+    "we they them so if".split()
+)
+
+
+def _is_evidence_term(term: str) -> bool:
+    return "c_" not in term and not all(word in _FUNCTION_WORDS for word in term.split())
 
 
 @functools.cache

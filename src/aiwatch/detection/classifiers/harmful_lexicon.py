@@ -19,6 +19,7 @@ CONCEPTS: dict[str, str] = {
     "tenant",
     "c_suicide": "suicide suicidal overdose overdosing lethal kms unalive wrists wrist noose",
     "c_selfref": "myself",
+    "c_selfinjury": "cuts cutting scars scar razor razors blades selfharm",
     "c_eating": "starve starving purge purging anorexia anorexic bulimia ana thinspo",
     "c_explosive": "bomb bombs explosive explosives ied ieds grenade grenades detonator tatp dynamite semtex "
     "napalm thermite molotov landmine fertilizer shrapnel",
@@ -82,6 +83,7 @@ SELF_PHRASES = re.compile(
     r"\b(?:my (?:own )?(?:life|wrists?|arms?|veins?|thighs?)|end it all|not wake up|want to die|"
     r"don'?t want to live|no reason to live|better off dead|kill me)\b"
 )
+_SELF_HINTS = ("my ", "end it", "die", "live", "wake", "kill me")
 # Quoted speech ("If you say 'I hate X', you are a bigot"): counter-speech and reporting quote hate.
 QUOTED = re.compile(r"[\"“”«»]\s*\w+\s+\w+[^\"“”«»]*[\"“”«»]")
 
@@ -96,12 +98,12 @@ STRONG_SLURS = frozenset(
 # confuses neighbours (adult sexual content vs minors; "make it look like an accident" about someone else).
 LABEL_REQUIRES: dict[str, tuple[frozenset[str], ...]] = {
     "sexual_minors": (frozenset({"c_minor", "c_minor_age"}), frozenset({"c_sexual", "c_groom"})),
-    "self_harm": (frozenset({"c_suicide", "c_selfref", "c_eating"}),),
+    "self_harm": (frozenset({"c_suicide", "c_selfref", "c_eating", "c_selfinjury"}),),
 }
 
 # Concepts whose words are worth a prefilter trigger on their own (harmful side only).
 TRIGGER_CONCEPTS = (
-    "c_violent", "c_suicide", "c_selfref", "c_eating", "c_explosive", "c_gun", "c_agent", "c_malware",
+    "c_violent", "c_suicide", "c_selfref", "c_eating", "c_selfinjury", "c_explosive", "c_gun", "c_agent", "c_malware",
     "c_sexual", "c_minor", "c_dehuman", "c_insult", "c_harass", "c_hate_emote", "c_slur", "c_group", "c_steal",
 )  # fmt: skip
 
@@ -140,7 +142,7 @@ def concept_features(toks: list[str], normalized: str) -> list[str]:
     # Substring guards skip the regexes on most texts (they cost more than everything else here).
     if ("year" in normalized or "yr" in normalized or "yo" in normalized) and MINOR_AGE.search(normalized):
         out.append("c_minor_age")
-    if "my " in normalized or "end it" in normalized or " die" in normalized or "live" in normalized:
+    if any(hint in normalized for hint in _SELF_HINTS):
         if SELF_PHRASES.search(normalized):
             out.append("c_selfref")
     if QUOTED.search(normalized):
