@@ -42,6 +42,7 @@ class SyncOptions:
     conversation_page_size: int = 100
     list_page_size: int = 100
     log_page_size: int = 100
+    canvas_page_size: int = 30  # the API's maximum for canvases and canvas versions
     fetch_files: bool = True
     max_file_bytes: int = 50 * 1024 * 1024
 

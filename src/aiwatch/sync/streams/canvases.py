@@ -39,7 +39,7 @@ class CanvasesStream(Stream):
         after = None
         while True:
             items, has_more, last_id = page_parts(
-                ctx.client.list_canvases(user_id, after=after, limit=ctx.options.list_page_size)
+                ctx.client.list_canvases(user_id, after=after, limit=ctx.options.canvas_page_size)
             )
             for item in items:
                 textdoc_id = item.get("id") or item.get("textdoc_id")
@@ -69,7 +69,7 @@ def _canvas_content(ctx: SyncContext, user_id: str, textdoc_id: str) -> dict[str
     after: int | None = None
     textdoc_type = None
     while True:
-        content = raw(ctx.client.get_canvas(user_id, textdoc_id, after=after))
+        content = raw(ctx.client.get_canvas(user_id, textdoc_id, after=after, limit=ctx.options.canvas_page_size))
         textdoc_type = textdoc_type or content.get("textdoc_type")
         envelope = content.get("version_contents")
         envelope = envelope if isinstance(envelope, dict) else {}

@@ -1,0 +1,107 @@
+"""Compare what a sync stored with the emulator's ground truth, and find duplicates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aiwatch.store import models
+
+REMOVED_BY_ADMIN = "(Removed by your admin)"
+
+
+def expected(workspace: Any, event_types: tuple[str, ...]) -> dict[str, Any]:
+    """What a complete sync of ``workspace`` must hold."""
+    with workspace.lock:
+        messages = {}
+        for conversation in workspace.conversations.values():
+            for message in conversation.messages:
+                text = REMOVED_BY_ADMIN if conversation.deleted else message.text
+                messages[message.id] = (conversation.id, message.parent_id, message.role, text)
+        agents = {
+            agent.id: sorted(config.id for config in agent.configs)
+            for store in (workspace.gpts, workspace.projects)
+            for agent in store.values()
+            if not agent.deleted
+        }
+        memories = {
+            (user_id, context.id, entry.id): entry.content
+            for user_id, contexts in workspace.memories.items()
+            for context in contexts
+            for entry in context.entries
+        }
+        canvas_versions = {
+            (canvas.id, version.version): version.content
+            for canvas in workspace.canvases.values()
+            if not canvas.deleted
+            for version in canvas.versions
+        }
+        events = {
+            event["event_id"] for event_type in event_types for event in workspace.log_events(event_type)
+        }
+        return {
+            "users": set(workspace.users),
+            "conversations": set(workspace.conversations),
+            "messages": messages,
+            "agents": agents,
+            "memories": memories,
+            "canvas_versions": canvas_versions,
+            "log_events": events,
+        }
+
+
+def stored(session: Session, integration_id: int) -> dict[str, Any]:
+    def rows(model: type[models.Base]) -> list[Any]:
+        return list(session.scalars(select(model).where(model.integration_id == integration_id)))
+
+    configs: dict[str, list[str]] = {}
+    for config in rows(models.AgentConfig):
+        configs.setdefault(config.agent_id, []).append(config.config_id)
+    return {
+        "users": {u.user_id for u in rows(models.WorkspaceUser)},
+        "conversations": {c.conversation_id for c in rows(models.Conversation)},
+        "messages": {m.message_id: (m.conversation_id, m.parent_id, m.role, m.text) for m in rows(models.Message)},
+        "agents": {
+            a.agent_id: sorted(configs.get(a.agent_id, [])) for a in rows(models.Agent) if a.deleted_at is None
+        },
+        "memories": {(m.user_id, m.context_id, m.entry_id): m.content for m in rows(models.Memory) if not m.deleted},
+        "canvas_versions": {(v.canvas_id, v.version): v.content for v in rows(models.CanvasVersion)},
+        "log_events": {e.event_id for e in rows(models.LogEvent)},
+    }
+
+
+def assert_matches(session: Session, integration_id: int, workspace: Any, event_types: tuple[str, ...]) -> None:
+    want = expected(workspace, event_types)
+    have = stored(session, integration_id)
+    for key in ("users", "conversations", "agents", "memories", "canvas_versions"):
+        assert have[key] == want[key], f"{key} differ"
+    missing = want["messages"].keys() - have["messages"].keys()
+    extra = have["messages"].keys() - want["messages"].keys()
+    assert not missing and not extra, f"messages: {len(missing)} missing, {len(extra)} unexpected"
+    wrong = [mid for mid, value in want["messages"].items() if have["messages"][mid] != value]
+    assert not wrong, f"{len(wrong)} messages differ, e.g. {want['messages'][wrong[0]]} != {have['messages'][wrong[0]]}"
+    assert want["log_events"] <= have["log_events"], f"{len(want['log_events'] - have['log_events'])} events missing"
+
+
+def duplicates(session: Session, integration_id: int) -> dict[str, int]:
+    """Natural keys stored more than once (the unique constraints should make this always empty)."""
+    checks = {
+        "messages": (models.Message, ("message_id",)),
+        "conversations": (models.Conversation, ("conversation_id",)),
+        "log_events": (models.LogEvent, ("event_id",)),
+        "agent_configs": (models.AgentConfig, ("agent_id", "config_id")),
+        "files": (models.StoredFile, ("kind", "file_id")),
+    }
+    found = {}
+    for name, (model, keys) in checks.items():
+        counter = Counter(
+            tuple(row)
+            for row in session.execute(
+                select(*[getattr(model, k) for k in keys]).where(model.integration_id == integration_id)
+            )
+        )
+        found[name] = sum(count - 1 for count in counter.values() if count > 1)
+    return {name: count for name, count in found.items() if count}
