@@ -84,6 +84,19 @@ def _risky_upload(rng: Random) -> tuple[Document, risks.Plant]:
     return doc, marker
 
 
+def _first_code_line(message: Message) -> str | None:
+    """The first line of program code in a template message (code topics are a planted code.source risk)."""
+    text = message.text or ""
+    if message.content_type == "code" and text:
+        return text.splitlines()[0]
+    if "```" in text:
+        body = text.split("```", 2)[1].splitlines()
+        return next((line for line in body[1:] if line.strip()), None)
+    if "SELECT " in text:
+        return text[text.index("SELECT ") :].splitlines()[0]
+    return None
+
+
 class ConversationBuilder:
     """Creates conversations for one workspace; every choice comes from the caller's seeded ``Random``."""
 
@@ -138,15 +151,19 @@ class ConversationBuilder:
 
         root = add("system", "", None)
         plant_turn = -1
-        turns = 1 + rng.randrange(3)
+        # Prompts and answers are parallel lists: the same index keeps a question with its answer.
+        followups = rng.sample(range(len(topic.followups)), len(topic.followups))
+        turns = 1 + rng.randrange(min(3, 1 + len(followups)))
         if force_plant or rng.random() < self.risk_rate:
             plant_turn = rng.randrange(turns)
         parent = root.id
         for turn in range(turns):
             if turn == 0:
-                prompt, answer = rng.choice(topic.openers), rng.choice(topic.answers)
+                pick = rng.randrange(len(topic.openers))
+                prompt, answer = topic.openers[pick], topic.answers[pick]
             else:
-                prompt, answer = rng.choice(topic.followups), rng.choice(topic.followup_answers)
+                pick = followups[turn - 1]
+                prompt, answer = topic.followups[pick], topic.followup_answers[pick]
             prompt, answer = content.fill(prompt, values), content.fill(answer, values)
             planted: risks.Plant | None = None
             if turn == plant_turn:
@@ -213,37 +230,34 @@ class ConversationBuilder:
                 rng, topic, values, add, parent_for_answer, model, built, conv_id
             )
             assistant = add("assistant", answer, parent_for_answer, model=model)
-            if topic.has_code and "```" in answer and not clean:
-                first_code_line = answer.split("```", 2)[1].splitlines()[1]
+            if turn == 0 and rng.random() < 0.08:
+                # Regeneration: a sibling answer under the same parent.
+                add("assistant", "Here is another take.\n\n" + answer, parent_for_answer, model=model)
+            if turn == 0 and planted is None and rng.random() < 0.06:
+                # Edit: the user rewrote the prompt; the new branch becomes the active one.
+                edited = add("user", prompt + " Keep it short, please.", parent)
+                assistant = add("assistant", answer, edited.id, model=model)
+            parent = assistant.id
+        planted_ids = {f.ids.get("message_id") for f in built.findings}
+        for message in conv.messages:
+            line = _first_code_line(message) if message.id not in planted_ids else None
+            if line and not clean:
                 built.findings.append(
                     PlannedFinding(
                         "code.source",
-                        first_code_line,
+                        line,
                         "message",
-                        {"conversation_id": conv_id, "message_id": assistant.id},
+                        {"conversation_id": conv_id, "message_id": message.id},
                         "content.value",
                     )
                 )
-            if turn == 0 and rng.random() < 0.08:
-                # Regeneration: a sibling answer under the same parent.
-                alt = content.fill(rng.choice(topic.answers), values)
-                add("assistant", alt, parent_for_answer, model=model)
-            if turn == 0 and planted is None and rng.random() < 0.06:
-                # Edit: the user rewrote the prompt; the new branch becomes the active one.
-                edited = add(
-                    "user", content.fill(rng.choice(topic.openers), values) + " (shorter please)", parent
-                )
-                assistant = add(
-                    "assistant", content.fill(rng.choice(topic.answers), values), edited.id, model=model
-                )
-            parent = assistant.id
         conv.last_active_at = conv.messages[-1].created_at or conv.created_at
         conv.updated_at = conv.last_active_at
         return built
 
     def _maybe_tools(self, rng, topic, values, add, parent, model, built, conv_id) -> str:  # type: ignore[no-untyped-def]
         roll = rng.random()
-        if topic.uses_python and roll < 0.35:
+        if topic.uses_python and roll < 0.35 and self.risk_rate > 0:
             call = add(
                 "assistant",
                 "import pandas as pd\ndf = pd.read_csv('data.csv')\ndf.describe()",

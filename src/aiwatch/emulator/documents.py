@@ -1,4 +1,5 @@
-"""Real file bytes (PDF, DOCX, XLSX, CSV, text) rendered deterministically from a small document description."""
+"""Real file bytes (PDF, DOCX, XLSX, CSV, text) rendered deterministically from a small document "
+"description."""
 
 from __future__ import annotations
 

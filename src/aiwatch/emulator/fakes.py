@@ -8,6 +8,7 @@ they would see in production.
 from __future__ import annotations
 
 import base64
+import json
 import string
 import uuid
 from random import Random
@@ -145,7 +146,8 @@ def us_phone(rng: Random) -> str:
 
 def us_address(rng: Random) -> str:
     city, state, zip_prefix = rng.choice(CITIES)
-    return f"{rng.randrange(12, 9800)} {rng.choice(STREETS)}, {city}, {state} {zip_prefix}{rng.randrange(10, 99)}"
+    number, zip_code = rng.randrange(12, 9800), f"{zip_prefix}{rng.randrange(10, 99)}"
+    return f"{number} {rng.choice(STREETS)}, {city}, {state} {zip_code}"
 
 
 def date_of_birth(rng: Random) -> str:
@@ -153,7 +155,8 @@ def date_of_birth(rng: Random) -> str:
 
 
 def ssn(rng: Random) -> str:
-    """A US SSN that follows the area/group/serial rules (no 000/666/9xx area, no 00 group, no 0000 serial)."""
+    """A US SSN that follows the area/group/serial rules (no 000/666/9xx area, no 00 group, no 0000 "
+    "serial)."""
     while True:
         area = rng.randrange(1, 900)
         if area != 666:
@@ -226,7 +229,8 @@ def routing_number(rng: Random) -> str:
 
 
 def ipv4(rng: Random) -> str:
-    return f"{rng.choice((34, 52, 81, 91, 104, 176, 185))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    first = rng.choice((34, 52, 81, 91, 104, 176, 185))
+    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
 # --- credentials (rule id -> generator) --------------------------------------------------------------
@@ -292,9 +296,9 @@ def jwt(rng: Random) -> str:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     header = b64('{"alg":"HS256","typ":"JWT"}')
-    payload = b64(
-        f'{{"sub":"{rng.randrange(10**6, 10**7)}","role":"admin","iat":{rng.randrange(1_700_000_000, 1_800_000_000)}}}'
-    )
+    iat = rng.randrange(1_700_000_000, 1_800_000_000)
+    claims = {"sub": str(rng.randrange(10**6, 10**7)), "role": "admin", "iat": iat}
+    payload = b64(json.dumps(claims, separators=(",", ":")))
     return f"{header}.{payload}.{token(rng, 43, _ALNUM + '-_')}"
 
 
@@ -321,7 +325,8 @@ def connection_string(rng: Random) -> str:
     )
     scheme = rng.choice(("postgresql", "mysql", "mongodb"))
     port = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017}[scheme]
-    return f"{scheme}://{user}:{password(rng)}@{host}:{port}/{rng.choice(('orders', 'crm', 'billing', 'events'))}"
+    database = rng.choice(("orders", "crm", "billing", "events"))
+    return f"{scheme}://{user}:{password(rng)}@{host}:{port}/{database}"
 
 
 SECRET_GENERATORS = {

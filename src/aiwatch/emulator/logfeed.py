@@ -23,7 +23,7 @@ WORKSPACE_EVENT_TYPES = (
     "CUSTOM_AGENTS_LOG",
     "CODEX_LOG",
     "CODEX_SECURITY_LOG",
-    # Not in any documentation yet: stands for the new types that appear over time (clients must store and skip).
+    # Undocumented on purpose: stands for new types that appear over time (clients store and skip them).
     "WORKSPACE_ANALYTICS_LOG",
 )
 ORGANIZATION_EVENT_TYPES = ("COSTS",)
@@ -34,8 +34,10 @@ DUPLICATE_RATE = 0.03  # at-least-once delivery: some events are also written in
 _EVENT_NAMESPACE = uuid.UUID("6f1c0c57-39a5-4c53-9a55-4f7e0b1d2c11")
 
 USER_AGENTS = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0 "
+    "Safari/537.36",
     "ChatGPT/1.2025.070 (iOS 18.3; iPhone15,2; build 1234)",
     "ChatGPT/1.2025.063 (Android 15; Pixel 8; build 2345)",
 )

@@ -24,7 +24,8 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def check(self, key: str, endpoint: str, per_minute: int) -> tuple[bool, str | None]:
-        """(allowed, Retry-After value or None). Every other rejection omits Retry-After: it is not guaranteed."""
+        """(allowed, Retry-After value or None). Every other rejection omits Retry-After: it is not "
+        "guaranteed."""
         if self.scale == 0:
             return True, None
         capacity = max(1.0, per_minute * self.scale)
