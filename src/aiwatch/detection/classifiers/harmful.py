@@ -1,5 +1,5 @@
-"""Harmful-content classifier: `harmful.*` rules (violence, self-harm, hate, harassment, sexual, sexual content
-involving minors, weapons, malware).
+"""Harmful-content classifier: `harmful.*` rules (violence, self-harm, hate, harassment, sexual, sexual
+content involving minors, weapons, malware).
 
 Inference is numpy only. A Hyperscan database of trigger words (leetspeak-tolerant) is the prefilter: text
 without any trigger never reaches the model. Short texts are scored whole; in long texts only the sentences
@@ -9,6 +9,7 @@ model over word uni/bi-grams (artefact `harmful_model.npz`, trained by `harmful_
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
@@ -20,6 +21,7 @@ import numpy as np
 
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
 from aiwatch.detection.classifiers.harmful_lexicon import (
+    FUNCTION_WORDS,
     LABEL_REQUIRES,
     MINOR_AGE,
     PHRASE_TRIGGERS,
@@ -116,7 +118,12 @@ class HarmfulModel:
         self._evidence_rows = np.array([_is_evidence_term(term) for term in vocab], dtype=bool)
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         patterns = [trigger_pattern(word) for word in self.triggers]
-        patterns += [_SPACED_PATTERN, MINOR_AGE.pattern.encode(), SELF_PHRASES.pattern.encode(), *PHRASE_TRIGGERS]
+        patterns += [
+            _SPACED_PATTERN,
+            MINOR_AGE.pattern.encode(),
+            SELF_PHRASES.pattern.encode(),
+            *PHRASE_TRIGGERS,
+        ]
         self._database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
@@ -139,10 +146,8 @@ class HarmfulModel:
             ends.append(end)
             return first_only
 
-        try:
+        with contextlib.suppress(hyperscan.ScanTerminated):  # raised when `on_match` stops the scan
             self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        except hyperscan.ScanTerminated:
-            pass
         return ends
 
     def score(self, text: str) -> Scores:
@@ -157,7 +162,7 @@ class HarmfulModel:
         return Scores(probabilities, rows, concepts)
 
     def top_terms(self, rows: list[int], label_index: int, limit: int = 3) -> list[str]:
-        """The words that pushed a label up most, for the analyst (concept tags and function words skipped)."""
+        """The words that pushed a label up most, for the analyst (no concept tags or function words)."""
         candidates = np.asarray(rows, dtype=np.intp)
         candidates = candidates[self._evidence_rows[candidates]]
         weights = self.weights[candidates, label_index]
@@ -165,14 +170,8 @@ class HarmfulModel:
         return [self.terms[candidates[i]] for i in order if weights[i] > 0]
 
 
-_FUNCTION_WORDS = frozenset(
-    "a an the how to i my me it is for at in of and or do can what which that this with on be are you your "
-    "we they them so if".split()
-)
-
-
 def _is_evidence_term(term: str) -> bool:
-    return "c_" not in term and not all(word in _FUNCTION_WORDS for word in term.split())
+    return "c_" not in term and not all(word in FUNCTION_WORDS for word in term.split())
 
 
 @functools.cache

@@ -1,10 +1,10 @@
 """Named train/test splits for the harmful-content classifier (also scored by bench/eval.py).
 
-- `load_harmful(split, datasets_dir)`: HateCheck (split by template group) + the committed generated prompts
-  (split by template); rows are (text, labels, source), empty labels = not harmful.
-- `load_alarming_safe(split)`: the generated safe prompts that merely sound alarming ("kill -9", "shoot a photo").
-- `load_external_benign(split, datasets_dir)`: ordinary and contrast prompts from the neuralchemy injection set
-  (label 0: original, HarmBench-benign and WildGuard contrast prompts); train file -> "train", validation -> "test".
+- `load_harmful(split, datasets_dir)`: HateCheck (split by template group) + the committed generated
+  prompts (split by template); rows are (text, labels, source), empty labels = not harmful.
+- `load_alarming_safe(split)`: generated safe prompts that merely sound alarming ("kill -9", "shoot a photo").
+- `load_external_benign(split, datasets_dir)`: ordinary and contrast prompts from the neuralchemy injection
+  set (label 0: original, HarmBench-benign, WildGuard contrast); train file -> "train", validation -> "test".
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def _check_split(split: str) -> None:
 
 def _require(path: Path) -> Path:
     if not path.is_file():
-        raise ConfigError(f"dataset file {path} is missing: pass --datasets pointing at the shared datasets folder")
+        raise ConfigError(
+            f"dataset file {path} is missing: pass --datasets pointing at the shared datasets folder"
+        )
     return path
 
 
 def hatecheck_group(row: dict[str, str]) -> str:
-    """Cases derived from one base template (leetspeak, spaced letters, quoted counter-speech) share a group."""
+    """Cases derived from one base template (leetspeak, spaced letters, quoted counter-speech) are a group."""
     return row.get("ref_templ_id") or row["templ_id"]
 
 

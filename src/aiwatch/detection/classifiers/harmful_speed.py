@@ -3,7 +3,7 @@
     python -m aiwatch.detection.classifiers.harmful_speed [--datasets DIR]
 
 - ordinary prompts: the label-0 prompts of the neuralchemy set (needs the shared datasets; skipped if absent),
-- alarm-heavy prompts: the committed generated prompts, half harmful (worst case: nearly all pass the prefilter),
+- alarm-heavy prompts: the committed generated prompts, half harmful (worst case: most pass the prefilter),
 - documents: 2-8 KB business prose with one alarming-but-safe prompt appended (the sentence-window path).
 """
 
@@ -43,7 +43,9 @@ def throughput(detector: HarmfulContentDetector, texts: list[str], repeat: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", type=Path, default=default_datasets_dir())
     args = parser.parse_args(argv)
     load_model()
@@ -51,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(7)
     mixes: dict[str, list[str]] = {}
     try:
-        mixes["ordinary prompts (neuralchemy label 0)"] = [t for t, _, _ in load_external_benign("train", args.datasets)]
+        mixes["ordinary prompts (neuralchemy label 0)"] = [
+            t for t, _, _ in load_external_benign("train", args.datasets)
+        ]
     except ConfigError as error:
         print(f"skipping ordinary prompts: {error}")
     mixes["alarm-heavy prompts (generated, ~50% harmful)"] = [t for t, _, _ in load_generated("train")]

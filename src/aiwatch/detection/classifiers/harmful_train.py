@@ -42,7 +42,7 @@ def build_vocabulary(feature_lists: list[list[str]]) -> list[str]:
     return sorted(f for f, n in counts.items() if n >= MIN_COUNT)
 
 
-def to_matrix(feature_lists: list[list[str]], index: dict[str, int]):  # noqa: ANN201 - scipy type
+def to_matrix(feature_lists: list[list[str]], index: dict[str, int]):
     from scipy.sparse import csr_matrix
 
     rows, cols = [], []
@@ -76,7 +76,9 @@ def fit(train: list[Row]) -> tuple[list[str], np.ndarray, np.ndarray]:
 def prefilter_recall(model: HarmfulModel, rows: list[Row]) -> tuple[int, int]:
     """(harmful texts the trigger prefilter lets through, harmful texts)."""
     positives = [text for text, labels, _ in rows if labels]
-    passed = sum(bool(model.trigger_ends(t.encode("utf-8", "surrogatepass"), first_only=True)) for t in positives)
+    passed = sum(
+        bool(model.trigger_ends(t.encode("utf-8", "surrogatepass"), first_only=True)) for t in positives
+    )
     return passed, len(positives)
 
 
@@ -101,7 +103,9 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(detector: HarmfulContentDetector, rows: list[Row], sensitivity: Sensitivity) -> dict[str, object]:
+def evaluate(
+    detector: HarmfulContentDetector, rows: list[Row], sensitivity: Sensitivity
+) -> dict[str, object]:
     """Binary (any harmful label) and per-label precision/recall/F1 of the real detector on `rows`."""
     binary = Counter()
     per_label = {label: Counter() for label in LABELS}
@@ -109,7 +113,9 @@ def evaluate(detector: HarmfulContentDetector, rows: list[Row], sensitivity: Sen
         predicted = {d.rule.removeprefix("harmful.") for d in detector.detect(text, sensitivity)}
         binary[("tp" if gold else "fp") if predicted else ("fn" if gold else "tn")] += 1
         for label in LABELS:
-            key = ("tp" if label in gold else "fp") if label in predicted else ("fn" if label in gold else "tn")
+            key = (
+                ("tp" if label in gold else "fp") if label in predicted else ("fn" if label in gold else "tn")
+            )
             per_label[label][key] += 1
     p, r, f = _prf(binary["tp"], binary["fp"], binary["fn"])
     negatives = binary["fp"] + binary["tn"]
@@ -121,7 +127,9 @@ def evaluate(detector: HarmfulContentDetector, rows: list[Row], sensitivity: Sen
     }
 
 
-def false_positive_rate(detector: HarmfulContentDetector, texts: list[str], sensitivity: Sensitivity) -> float:
+def false_positive_rate(
+    detector: HarmfulContentDetector, texts: list[str], sensitivity: Sensitivity
+) -> float:
     flagged = [t for t in texts if detector.detect(t, sensitivity)]
     return len(flagged) / len(texts) if texts else 0.0
 
@@ -133,7 +141,10 @@ def report(detector: HarmfulContentDetector, datasets: Path) -> None:
     for sensitivity in Sensitivity:
         result = evaluate(detector, test, sensitivity)
         p, r, f = result["binary"]  # type: ignore[misc]
-        print(f"[{sensitivity}] held-out harmful (n={len(test)}): P {p:.3f} R {r:.3f} F1 {f:.3f} {result['counts']}")
+        print(
+            f"[{sensitivity}] held-out harmful (n={len(test)}): P {p:.3f} R {r:.3f} F1 {f:.3f} "
+            f"{result['counts']}"
+        )
         for label, (lp, lr, lf) in result["labels"].items():  # type: ignore[union-attr]
             print(f"    {label:14s} P {lp:.3f} R {lr:.3f} F1 {lf:.3f}")
         for name, rows in (("hatecheck", [x for x in test if x[2].startswith("hatecheck")]),
@@ -141,13 +152,18 @@ def report(detector: HarmfulContentDetector, datasets: Path) -> None:
             sub = evaluate(detector, rows, sensitivity)
             sp, sr, sf = sub["binary"]  # type: ignore[misc]
             print(f"    subset {name:10s} (n={len(rows)}) P {sp:.3f} R {sr:.3f} F1 {sf:.3f}")
-        print(f"    FP rate alarming-but-safe (n={len(safe)}): {false_positive_rate(detector, safe, sensitivity):.3f}")
+        print(
+            f"    FP rate alarming-but-safe (n={len(safe)}): "
+            f"{false_positive_rate(detector, safe, sensitivity):.3f}"
+        )
         print(f"    FP rate neuralchemy benign (n={len(external)}): "
               f"{false_positive_rate(detector, external, sensitivity):.3f}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", type=Path, default=default_datasets_dir())
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
