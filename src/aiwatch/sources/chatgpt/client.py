@@ -505,7 +505,7 @@ class ComplianceClient:
             self._ws(f"/users/{_seg(user_id)}/recordings/{_seg(recording_id)}/transcript"),
             "GET /users/{id}/recordings/{id}/transcript",
             EndpointKind.OBJECT,
-            _NotFoundMeaning.ENDPOINT,
+            _NotFoundMeaning.OBJECT,
             params={},
         )
 
