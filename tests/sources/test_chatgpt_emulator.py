@@ -22,6 +22,7 @@ from aiwatch.sources.chatgpt import (
     KeyRejected,
     LogEvent,
     ObjectNotFound,
+    RateLimited,
     RetryPolicy,
     WorkspaceNotFound,
     dedupe_events,
@@ -332,8 +333,26 @@ def test_fault_profiles_still_read_everything(profile: str) -> None:
         assert emu.fault_counts[profile] > 0, "the fault really happened"
     if profile == "429-storm":
         assert 1.0 in sleeps  # Retry-After honoured when the server sent it
+        assert any(delay <= 0.05 for delay in sleeps)  # and jittered backoff when it did not
     if profile in ("429-storm", "5xx-burst", "reset", "truncated-json"):
         assert sleeps, "the client retried"
+
+
+def test_real_rate_limit_429_with_and_without_retry_after_then_rate_limited() -> None:
+    sleeps: list[float] = []
+    # 0.04 x 50/min: the users endpoint allows a burst of 2, then one request every 30 s.
+    with (
+        EmulatorServer(base_config(rate_limit_scale=0.04)) as emu,
+        make_client(emu, max_retries=3, sleep=sleeps.append) as client,
+    ):
+        client.list_users(limit=1)
+        client.list_users(limit=1)
+        with pytest.raises(RateLimited) as error:
+            client.list_users(limit=1)
+    assert error.value.status == 429
+    assert len(sleeps) == 3
+    assert 30.0 in sleeps  # Retry-After: 30 honoured
+    assert any(delay < 30.0 for delay in sleeps)  # a 429 without Retry-After falls back to backoff
 
 
 # --- Test Credentials against the emulator ----------------------------------------------------------------
