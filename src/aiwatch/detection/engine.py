@@ -433,7 +433,7 @@ class Engine:
                     current = replace(
                         current,
                         end=max(current.end, detection.end),
-                        score=min(1.0, max(current.score, detection.score) + 0.05),
+                        score=min(1.0, max(current.score, detection.score) + 0.1),
                         details={**current.details, "parts": current.details.get("parts", 1) + 1},
                     )
                 else:

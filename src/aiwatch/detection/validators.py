@@ -283,26 +283,61 @@ def _stdnum_validator(module_name: str) -> Validator:
     return check
 
 
+_DATE_LIKE = re.compile(
+    r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/\d{2,4})(?:[ T]\d{1,2}|\s*$)"
+)
+_PHONE_REGIONS = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "NL",
+    "IT",
+    "ES",
+    "AU",
+    "IN",
+    "CA",
+    "BE",
+    "CH",
+    "AT",
+    "SE",
+    "DK",
+    "NO",
+    "PL",
+    "IE",
+    "BR",
+    "MX",
+)
+
+
 @validator("phone")
 def _phone(value: str, match: str) -> Verdict | None:
-    digits = digits_of(value.split("x")[0].split("X")[0].split("ext")[0])
-    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 2:
+    if _DATE_LIKE.match(value) or re.fullmatch(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?", value.strip()):
         return None
-    candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0]
-    regions = (
-        ("US", "GB", "DE", "FR", "AU", "IN") if not candidate.lstrip().startswith(("+", "00")) else (None,)
-    )
-    best: Verdict | None = None
+    candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0].strip()
+    digits = digits_of(candidate)
+    if not 6 <= len(digits) <= 15 or len(set(digits)) <= 2:
+        return None
+    international = candidate.startswith("+")
+    if candidate.startswith(("00", "011")):  # international call prefixes written instead of "+"
+        international = True
+        candidate = "+" + re.sub(r"^(?:00|011)[\s.-]*", "", candidate)
+    regions: tuple[str | None, ...] = (None,) if international else _PHONE_REGIONS
+    possible = False
     for region in regions:
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            return Verdict(details={"region": phonenumbers.region_code_for_number(number) or ""})
-        if best is None and phonenumbers.is_possible_number(number):
-            best = Verdict(score_delta=-0.2)
-    return best
+            delta = 0.0 if international or len(digits) >= 10 or region == "US" else -0.1
+            return Verdict(
+                score_delta=delta, details={"region": phonenumbers.region_code_for_number(number) or ""}
+            )
+        possible = possible or phonenumbers.is_possible_number(number)
+    if possible:
+        return Verdict(score_delta=-0.2)
+    return None
 
 
 @validator("email")

@@ -38,7 +38,7 @@ class _Strict(BaseModel):
 # common syntax (.env, YAML, JSON, TOML, shell, code, HTTP headers). The key is case-insensitive; the value
 # (capture group 1) keeps its case.
 KEYED_TEMPLATE = (
-    r"(?i:{key})[\w.-]*[ \t]*['\"\x60]?[ \t]*(?:=|:=|::|:|=>|\?=|,|\|\|=?)[ \t]*"
+    r"(?i:{key})[\w.-]*[ \t]*['\"\x60]?[ \t]*(?:=|:=|::|:|=>|\?=|,|\|\|=?)[ \t]*(?:\\?\r?\n[ \t]*)?"
     r"(?:['\"\x60]|(?i:bearer|token)[ \t]+)?[ \t]*({value})(?:[^A-Za-z0-9_+/=.~-]|$)"
 )
 
