@@ -406,3 +406,11 @@ def test_credentials_org_mismatch(emulator: EmulatorServer) -> None:
     assert emulator.chatgpt_org_id in result.explanation and "confirmed" in result.explanation
     assert report.support_email is not None and other_org in report.support_email
     assert report.ok  # the workspace itself answered; the mismatch is a warning with the support email
+
+
+def test_credentials_tls_failure_is_a_network_error_not_an_api_error(emulator: EmulatorServer) -> None:
+    # https:// against the plain-HTTP emulator: a real TLS handshake failure.
+    report = credential_report(emulator, base_url=emulator.base_url.replace("http://", "https://"))
+    network = report.get("network")
+    assert network.status is CheckStatus.FAIL and "TLS" in network.explanation
+    assert report.get("key_accepted").status is CheckStatus.SKIP and not report.ok
