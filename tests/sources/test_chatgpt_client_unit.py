@@ -474,3 +474,12 @@ def test_constructor_rejects_unusable_inputs() -> None:
         ComplianceClient("https://x/v1", "sk-proj-ключ", WORKSPACE)
     with pytest.raises(ValueError):
         ComplianceClient("https://x/v1", KEY, " ")
+
+
+def test_redirect_to_a_non_http_scheme_is_refused(fake_api: FakeApi) -> None:
+    fake_api.on(
+        "GET", f"{WS_PATH}/gpt_files/f", httpx.Response(307, headers={"Location": "file:///etc/passwd"})
+    )
+    with fake_api.client() as client, pytest.raises(MalformedResponse):
+        client.download_gpt_file("f")
+    assert len(fake_api.requests) == 1

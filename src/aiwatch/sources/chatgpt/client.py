@@ -771,6 +771,13 @@ class ComplianceClient:
         def read(response: httpx.Response) -> IO[bytes]:
             if response.status_code in _REDIRECT_STATUSES:
                 return self._follow_signed_url(response, path, expected_sha256, check_jsonl_tail)
+            if not 200 <= response.status_code < 300:
+                raise UnexpectedStatus(
+                    f"unexpected status {response.status_code} for a download",
+                    status=response.status_code,
+                    method="GET",
+                    path=path,
+                )
             return self._spool_verified(response, path, expected_sha256, check_jsonl_tail)
 
         return self._call("GET", path, endpoint, EndpointKind.OBJECT, not_found, params=params, read=read)
@@ -784,7 +791,14 @@ class ComplianceClient:
         for _hop in range(MAX_REDIRECTS):
             if not location:
                 raise MalformedResponse("redirect without a Location header", method="GET", path=api_path)
-            request = self._http.build_request("GET", base.join(location), headers={"Accept": "*/*"})
+            target_url = base.join(location)
+            if target_url.scheme not in ("http", "https"):
+                raise MalformedResponse(
+                    f"redirect to an unsupported URL scheme {target_url.scheme!r}",
+                    method="GET",
+                    path=api_path,
+                )
+            request = self._http.build_request("GET", target_url, headers={"Accept": "*/*"})
             request.headers.pop("Authorization", None)
             with contextlib.closing(self._http.send(request, stream=True)) as target:
                 status = target.status_code
