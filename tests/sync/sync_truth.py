@@ -18,6 +18,12 @@ def expected(workspace: Any, event_types: tuple[str, ...]) -> dict[str, Any]:
     with workspace.lock:
         messages = {}
         for conversation in workspace.conversations.values():
+            if conversation.is_temporary:
+                # Not listed by /conversations: only the log feed has it (previous_message_id as parent).
+                for event in workspace.events.message_events(conversation):
+                    _, message, previous = event.message_ref
+                    messages[message.id] = (conversation.id, previous, message.role, message.text)
+                continue
             for message in conversation.messages:
                 text = REMOVED_BY_ADMIN if conversation.deleted else message.text
                 messages[message.id] = (conversation.id, message.parent_id, message.role, text)
@@ -63,17 +69,25 @@ def stored(session: Session, integration_id: int) -> dict[str, Any]:
     return {
         "users": {u.user_id for u in rows(models.WorkspaceUser)},
         "conversations": {c.conversation_id for c in rows(models.Conversation)},
-        "messages": {m.message_id: (m.conversation_id, m.parent_id, m.role, m.text) for m in rows(models.Message)},
-        "agents": {
-            a.agent_id: sorted(configs.get(a.agent_id, [])) for a in rows(models.Agent) if a.deleted_at is None
+        "messages": {
+            m.message_id: (m.conversation_id, m.parent_id, m.role, m.text) for m in rows(models.Message)
         },
-        "memories": {(m.user_id, m.context_id, m.entry_id): m.content for m in rows(models.Memory) if not m.deleted},
+        "agents": {
+            a.agent_id: sorted(configs.get(a.agent_id, []))
+            for a in rows(models.Agent)
+            if a.deleted_at is None
+        },
+        "memories": {
+            (m.user_id, m.context_id, m.entry_id): m.content for m in rows(models.Memory) if not m.deleted
+        },
         "canvas_versions": {(v.canvas_id, v.version): v.content for v in rows(models.CanvasVersion)},
         "log_events": {e.event_id for e in rows(models.LogEvent)},
     }
 
 
-def assert_matches(session: Session, integration_id: int, workspace: Any, event_types: tuple[str, ...]) -> None:
+def assert_matches(
+    session: Session, integration_id: int, workspace: Any, event_types: tuple[str, ...]
+) -> None:
     want = expected(workspace, event_types)
     have = stored(session, integration_id)
     for key in ("users", "conversations", "agents", "memories", "canvas_versions"):
@@ -82,8 +96,12 @@ def assert_matches(session: Session, integration_id: int, workspace: Any, event_
     extra = have["messages"].keys() - want["messages"].keys()
     assert not missing and not extra, f"messages: {len(missing)} missing, {len(extra)} unexpected"
     wrong = [mid for mid, value in want["messages"].items() if have["messages"][mid] != value]
-    assert not wrong, f"{len(wrong)} messages differ, e.g. {want['messages'][wrong[0]]} != {have['messages'][wrong[0]]}"
-    assert want["log_events"] <= have["log_events"], f"{len(want['log_events'] - have['log_events'])} events missing"
+    assert not wrong, (
+        f"{len(wrong)} messages differ, e.g. {want['messages'][wrong[0]]} != {have['messages'][wrong[0]]}"
+    )
+    assert want["log_events"] <= have["log_events"], (
+        f"{len(want['log_events'] - have['log_events'])} events missing"
+    )
 
 
 def duplicates(session: Session, integration_id: int) -> dict[str, int]:

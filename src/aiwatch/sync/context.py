@@ -37,6 +37,9 @@ class SyncOptions:
     # Conversations are listed "updated at or after" the start of the last complete pass minus this margin,
     # so an update that lands while a pass runs is never missed.
     conversation_safety_margin: timedelta = timedelta(minutes=10)
+    # A full re-listing (no since_timestamp) at this interval catches changes that do not move a
+    # conversation's update time, e.g. an admin removal leaving the "(Removed by your admin)" placeholder.
+    conversation_full_relist: timedelta = timedelta(hours=24)
     # The log feed keeps ~30 days; the first back-fill starts just inside that edge.
     log_retention: timedelta = timedelta(days=30)
     conversation_page_size: int = 100

@@ -69,7 +69,9 @@ def _canvas_content(ctx: SyncContext, user_id: str, textdoc_id: str) -> dict[str
     after: int | None = None
     textdoc_type = None
     while True:
-        content = raw(ctx.client.get_canvas(user_id, textdoc_id, after=after, limit=ctx.options.canvas_page_size))
+        content = raw(
+            ctx.client.get_canvas(user_id, textdoc_id, after=after, limit=ctx.options.canvas_page_size)
+        )
         textdoc_type = textdoc_type or content.get("textdoc_type")
         envelope = content.get("version_contents")
         envelope = envelope if isinstance(envelope, dict) else {}

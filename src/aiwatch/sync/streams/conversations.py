@@ -1,7 +1,8 @@
 """/conversations: structure of every chat (parent links, tool messages, files), and its text as fallback.
 
 Incremental: each pass lists conversations updated at or after the start of the last complete pass minus a
-safety margin (``since_timestamp`` on the first page only). Inside a pass the ``after`` checkpoint is saved
+safety margin (``since_timestamp`` on the first page only); once a day (configurable) a pass lists everything,
+to catch changes that do not move a conversation's update time (admin removals). Inside a pass the ``after`` checkpoint is saved
 with every page, so a crash resumes mid-pass. A conversation re-appears when it changes; its messages are
 merged by message ID (see :mod:`aiwatch.sync.merge`), so re-appearing never duplicates anything.
 """
@@ -22,14 +23,18 @@ class ConversationsStream(Stream):
     def run(self, ctx: SyncContext) -> int:
         cursor = ctx.load_cursor(self.name)
         after = cursor.get("after")
+        last_pass = cursor.get("last_pass_started_at")
+        last_full_pass = cursor.get("last_full_pass_started_at")
         if after:
             pass_started_at = cursor["pass_started_at"]
             since = cursor.get("since")
         else:
             pass_started_at = ctx.clock().timestamp()
-            last_pass = cursor.get("last_pass_started_at")
             margin = ctx.options.conversation_safety_margin.total_seconds()
-            since = int(last_pass - margin) if last_pass is not None else None
+            relist = ctx.options.conversation_full_relist.total_seconds()
+            full_due = last_full_pass is None or pass_started_at - last_full_pass >= relist
+            since = None if last_pass is None or full_due else int(last_pass - margin)
+        carried = {"last_pass_started_at": last_pass, "last_full_pass_started_at": last_full_pass}
         total = 0
         while True:
             page = ctx.client.list_conversations(
@@ -41,10 +46,16 @@ class ConversationsStream(Stream):
             items, has_more, last_id = page_parts(page)
             batch = conversation_rows(items)
             if has_more and last_id:
-                next_cursor = {"pass_started_at": pass_started_at, "since": since, "after": last_id}
-                next_cursor["last_pass_started_at"] = cursor.get("last_pass_started_at")
+                next_cursor = {
+                    "pass_started_at": pass_started_at,
+                    "since": since,
+                    "after": last_id,
+                    **carried,
+                }
             else:
-                next_cursor = {"after": None, "last_pass_started_at": pass_started_at}
+                next_cursor = {**carried, "after": None, "last_pass_started_at": pass_started_at}
+                if since is None:
+                    next_cursor["last_full_pass_started_at"] = pass_started_at
             count = len(batch.messages)
             with ctx.page(self.name, next_cursor, items=count) as session:
                 persist.upsert_conversations(session, ctx.integration_id, batch.conversations)
