@@ -483,3 +483,18 @@ def test_redirect_to_a_non_http_scheme_is_refused(fake_api: FakeApi) -> None:
     with fake_api.client() as client, pytest.raises(MalformedResponse):
         client.download_gpt_file("f")
     assert len(fake_api.requests) == 1
+
+
+def test_signed_url_signatures_never_reach_the_logs(
+    fake_api: FakeApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_api.on(
+        "GET",
+        f"{WS_PATH}/gpt_files/f",
+        httpx.Response(307, headers={"Location": "https://files.test/blob?signature=TOPSECRETSIG"}),
+    )
+    fake_api.on("GET", "/blob", httpx.Response(200, content=b"data"))
+    with caplog.at_level(logging.DEBUG), fake_api.client() as client:
+        assert client.download_gpt_file("f") == b"data"
+    assert "files.test/blob" in caplog.text  # httpx did log the request ...
+    assert "TOPSECRETSIG" not in caplog.text  # ... without its query string

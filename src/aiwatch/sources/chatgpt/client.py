@@ -94,6 +94,23 @@ T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+class _RedactQueryStrings(logging.Filter):
+    """httpx logs every request URL at INFO: drop query strings, which carry download signatures."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) and arg.query else arg
+                for arg in record.args
+            )
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(existing, _RedactQueryStrings) for existing in _httpx_logger.filters):
+    _httpx_logger.addFilter(_RedactQueryStrings())
+
+
 class _NotFoundMeaning(Enum):
     """What a 404 means on an endpoint (the API does not say in a documented way)."""
 
