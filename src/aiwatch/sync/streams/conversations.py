@@ -3,8 +3,8 @@
 Incremental: each pass lists conversations updated at or after the start of the last complete pass minus a
 safety margin (``since_timestamp`` on the first page only); once a day (configurable) a pass lists everything,
 to catch changes that do not move a conversation's update time (admin removals). Inside a pass the ``after``
-checkpoint is saved with every page, so a crash resumes mid-pass. A conversation re-appears when it changes; its messages are
-merged by message ID (see :mod:`aiwatch.sync.merge`), so re-appearing never duplicates anything.
+checkpoint is saved with every page, so a crash resumes mid-pass. A conversation re-appears when it changes;
+its messages are merged by message ID (see :mod:`aiwatch.sync.merge`), so re-appearing never duplicates anything.
 """
 
 from __future__ import annotations
