@@ -14,8 +14,14 @@ NO_SCOPE_KEY = "sk-admin-noscope000000000000000000000000000000"
 
 @pytest.fixture(scope="module")
 def scoped_emu():
-    config = EmulatorConfig(seed=3, users=3, days=2, conversations_per_user=2, now=FIXED_NOW,
-                            extra_keys={READ_ONLY_KEY: ("read",), NO_SCOPE_KEY: ()})  # fmt: skip
+    config = EmulatorConfig(
+        seed=3,
+        users=3,
+        days=2,
+        conversations_per_user=2,
+        now=FIXED_NOW,
+        extra_keys={READ_ONLY_KEY: ("read",), NO_SCOPE_KEY: ()},
+    )
     with EmulatorServer(config) as server:
         yield server
 
@@ -41,8 +47,10 @@ def test_key_without_scope_is_403_and_read_only_key_cannot_delete(scoped_emu: Em
     assert get(scoped_emu, f"{ws}/users", NO_SCOPE_KEY).status_code == 403
     assert get(scoped_emu, f"{ws}/users", READ_ONLY_KEY).status_code == 200
     conversation_id = next(iter(scoped_emu.workspace.conversations))
-    denied = httpx.delete(scoped_emu.base_url + f"{ws}/conversations/{conversation_id}",
-                          headers={"Authorization": f"Bearer {READ_ONLY_KEY}"})  # fmt: skip
+    denied = httpx.delete(
+        scoped_emu.base_url + f"{ws}/conversations/{conversation_id}",
+        headers={"Authorization": f"Bearer {READ_ONLY_KEY}"},
+    )
     assert denied.status_code == 403 and "delete" in denied.json()["detail"]
     assert not scoped_emu.workspace.conversations[conversation_id].deleted
 
@@ -51,8 +59,13 @@ def test_other_workspace_is_404(scoped_emu: EmulatorServer) -> None:
     other = "00000000-0000-4000-8000-000000000000"
     response = get(scoped_emu, f"/compliance/workspaces/{other}/users", scoped_emu.api_key)
     assert response.status_code == 404 and other in response.json()["detail"]
-    logs = get(scoped_emu, f"/compliance/workspaces/{other}/logs", scoped_emu.api_key,
-               event_type="AUTH_LOG", after="2025-01-01T00:00:00Z")  # fmt: skip
+    logs = get(
+        scoped_emu,
+        f"/compliance/workspaces/{other}/logs",
+        scoped_emu.api_key,
+        event_type="AUTH_LOG",
+        after="2025-01-01T00:00:00Z",
+    )
     assert logs.status_code == 404
 
 
@@ -69,19 +82,22 @@ def test_other_workspace_is_404(scoped_emu: EmulatorServer) -> None:
     ],
 )
 def test_bad_log_parameters_are_422(scoped_emu: EmulatorServer, params: dict[str, str]) -> None:
-    response = get(scoped_emu, f"/compliance/workspaces/{scoped_emu.workspace_id}/logs", scoped_emu.api_key,
-                   **params)  # fmt: skip
+    response = get(
+        scoped_emu, f"/compliance/workspaces/{scoped_emu.workspace_id}/logs", scoped_emu.api_key, **params
+    )
     assert response.status_code == 422
     assert response.json()["detail"]
 
 
 def test_invalid_utf8_in_query_is_rejected_cleanly(scoped_emu: EmulatorServer) -> None:
-    url = (f"{scoped_emu.base_url}/compliance/workspaces/{scoped_emu.workspace_id}/logs"
-           "?event_type=AUTH_LOG&after=2025-01-01T00:00:00Z%FF%FE")  # fmt: skip
+    url = (
+        f"{scoped_emu.base_url}/compliance/workspaces/{scoped_emu.workspace_id}/logs"
+        "?event_type=AUTH_LOG&after=2025-01-01T00:00:00Z%FF%FE"
+    )
     response = httpx.get(url, headers={"Authorization": f"Bearer {scoped_emu.api_key}"})
     assert response.status_code == 422
-    users = httpx.get(f"{scoped_emu.base_url}/compliance/workspaces/{scoped_emu.workspace_id}/users?after=%FF",
-                      headers={"Authorization": f"Bearer {scoped_emu.api_key}"})  # fmt: skip
+    base = f"{scoped_emu.base_url}/compliance/workspaces/{scoped_emu.workspace_id}"
+    users = httpx.get(f"{base}/users?after=%FF", headers={"Authorization": f"Bearer {scoped_emu.api_key}"})
     assert users.status_code == 404
 
 
