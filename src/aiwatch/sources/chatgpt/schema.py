@@ -25,7 +25,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -90,22 +89,28 @@ class ApiObject(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
 
-    _raw: dict[str, Any] | None = PrivateAttr(default=None)
+    # A plain slot, not a pydantic private attribute: private attributes cost more than the whole validation
+    # of a conversation page (tens of thousands of nested objects).
+    __slots__ = ("_raw_json",)
 
     @model_validator(mode="wrap")
     @classmethod
     def _keep_raw(cls, data: Any, handler: Any) -> Any:
         parsed = handler(data)
         if isinstance(data, dict):
-            parsed._raw = data
+            object.__setattr__(parsed, "_raw_json", data)
         return parsed
 
     @property
     def raw(self) -> dict[str, Any]:
-        """The JSON object exactly as the API sent it (for storage); rebuilt when built in code."""
-        if self._raw is not None:
-            return self._raw
-        return self.model_dump(mode="json", exclude_unset=True)
+        """The JSON object exactly as the API sent it (for storage); rebuilt if not parsed from JSON."""
+        try:
+            return self._raw_json
+        except AttributeError:
+            return self.model_dump(mode="json", exclude_unset=True)
+
+    def _set_raw(self, data: dict[str, Any]) -> None:
+        object.__setattr__(self, "_raw_json", data)
 
     @property
     def extra_fields(self) -> dict[str, Any]:
@@ -598,5 +603,5 @@ def _generic_event(data: dict[str, Any]) -> LogEvent:
         event = LogEvent.model_validate(cleaned)
     except ValidationError:
         event = LogEvent()
-    event._raw = data
+    event._set_raw(data)
     return event
