@@ -23,13 +23,25 @@ def sync_command(
     interval: Annotated[
         float, typer.Option("--interval", min=1.0, help="Seconds between incremental passes.")
     ] = 300.0,
+    rate_limit_scale: Annotated[
+        float,
+        typer.Option(
+            "--rate-limit-scale",
+            min=0.0,
+            help="Multiply the documented API rate limits (50/min lists, 100/min objects); 0 disables "
+            "client-side limiting. Raise it only for the emulator or if OpenAI granted higher limits.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Back-fill, then sync incrementally. Ctrl-C stops cleanly between pages (a second Ctrl-C aborts)."""
     from aiwatch.config import ConfigError, get_settings
     from aiwatch.sync.loop import SyncLoop
+    from aiwatch.sync.runner import client_factory
 
     try:
-        loop = SyncLoop(get_settings())
+        loop = SyncLoop(
+            get_settings(), client_factory=client_factory(rate_limit_scale=rate_limit_scale or None)
+        )
         ok = loop.run(name=name, once=once, interval=interval)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -47,9 +59,8 @@ def demo_command(
     ] = 15.0,
 ) -> None:
     """Start the Compliance API emulator on loopback, connect an integration "demo" to it and sync."""
-    from aiwatch.sync.demo import run_demo
-
     from aiwatch.config import ConfigError, get_settings
+    from aiwatch.sync.demo import run_demo
 
     try:
         ok = run_demo(get_settings(), once=once, port=port, users=users, seed=seed, interval=interval)

@@ -4,7 +4,7 @@ Incremental: each pass lists conversations updated at or after the start of the 
 safety margin (``since_timestamp`` on the first page only); once a day (configurable) a pass lists everything,
 to catch changes that do not move a conversation's update time (admin removals). Inside a pass the ``after``
 checkpoint is saved with every page, so a crash resumes mid-pass. A conversation re-appears when it changes;
-its messages are merged by message ID (see :mod:`aiwatch.sync.merge`), so re-appearing never duplicates anything.
+its messages are merged by message ID (see :mod:`aiwatch.sync.merge`): re-appearing never duplicates.
 """
 
 from __future__ import annotations
