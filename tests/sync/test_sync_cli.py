@@ -1,0 +1,92 @@
+"""`aiwatch sync` and `aiwatch demo` as users run them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sync_harness import SyncHarness, emulator
+from typer.testing import CliRunner
+
+from aiwatch.cli import app
+from aiwatch.config import Settings
+from aiwatch.store import models
+
+AIWATCH = Path(sys.executable).parent / "aiwatch"
+
+
+def test_sync_without_integrations_says_how_to_add_one(settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["sync", "--once"])
+    assert result.exit_code == 0
+    assert "aiwatch integrations add" in result.output
+
+
+def test_sync_of_an_unknown_integration_exits_2_with_a_message(settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["sync", "nope", "--once"])
+    assert result.exit_code == 2
+    assert "nope" in result.output and "Traceback" not in result.output
+
+
+def test_sync_once_prints_a_summary_and_exit_code_reflects_errors(harness: SyncHarness) -> None:
+    with emulator(seed=51, users=2) as emu:
+        harness.connect(emu)
+        harness.connect(emu, name="broken", api_key="sk-proj-" + "z" * 48)
+        result = CliRunner().invoke(app, ["sync", "--once", "--rate-limit-scale", "0"])
+        assert result.exit_code == 1, result.output
+        assert "Sync of 'ws': connected" in result.output
+        assert "Sync of 'broken': error" in result.output
+        assert "key rejected" in result.output
+        assert "z" * 10 not in result.output
+
+
+def test_paused_integration_is_not_synced(harness: SyncHarness) -> None:
+    with emulator(seed=52, users=2) as emu:
+        harness.connect(emu)
+        harness.service.pause("ws")
+        assert "paused" in CliRunner().invoke(app, ["sync", "ws", "--once"]).output
+        result = CliRunner().invoke(app, ["sync", "--once"])
+        assert "No active integration" in result.output
+
+
+def test_ctrl_c_stops_the_sync_loop_cleanly_between_pages(harness: SyncHarness) -> None:
+    with emulator(seed=53, users=6, faults=("slow",), fault_rate=1.0, slow_seconds=0.05) as emu:
+        info = harness.connect(emu)
+        process = subprocess.Popen(
+            [str(AIWATCH), "sync", "ws", "--interval", "3600", "--rate-limit-scale", "0"],
+            env={**os.environ, "NO_COLOR": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            with harness.sessions() as session:
+                count = session.scalar(
+                    select(func.count())
+                    .select_from(models.Message)
+                    .where(models.Message.integration_id == info.id)
+                )
+            if count or process.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert "Stopping after the current page" in output
+        assert "Traceback" not in output
+        assert "resumes from the saved cursors" in output
+
+
+def test_demo_once_connects_checks_and_syncs(settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Test Credentials" in result.output
+    assert "Sync of 'demo': connected" in result.output
+    assert "messages" in result.output and str(settings.data_dir) in result.output
+    # A second demo run reuses the integration (new port, same workspace) and syncs incrementally.
+    again = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5"])
+    assert again.exit_code == 0, again.output
