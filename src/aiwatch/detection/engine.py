@@ -33,8 +33,21 @@ log = logging.getLogger(__name__)
 ENGINE_VERSION = "1.0"
 MAX_DECODE_DEPTH = 3
 TEST_VALUE_SCORE_CAP = 0.35  # below the balanced threshold: example values show only at high sensitivity
-# Inside a character class in catalog patterns: "a word character of any script" (`[{W}.-]+`).
-WORD_MACRO = "{W}"
+# Character-class macros for catalog patterns, as (Hyperscan byte-mode text, Python text): `[{W}.-]+` is
+# "word characters of any script", `[{UPPER}]` "an upper-case letter". Hyperscan's side admits every UTF-8
+# byte (a superset); Python re then applies the real Unicode meaning to the candidate.
+CLASS_MACROS = {
+    "{W}": (r"\w\x80-\xff", r"\w"),
+    "{UPPER}": (r"A-Z\x80-\xff", "A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я"),
+}
+
+
+def _expand(regex: str, for_hyperscan: bool) -> str:
+    for macro, (hyperscan_text, python_text) in CLASS_MACROS.items():
+        regex = regex.replace(macro, hyperscan_text if for_hyperscan else python_text)
+    return regex
+
+
 INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT, Where.AGENT_CONFIG})
 
 
@@ -146,7 +159,7 @@ class Engine:
                     CompiledPattern(
                         rule=rule,
                         spec=spec,
-                        regex=re.compile(spec.regex.replace(WORD_MACRO, r"\w"), flags | re.MULTILINE),
+                        regex=re.compile(_expand(spec.regex, for_hyperscan=False), flags | re.MULTILINE),
                         validators=tuple((name, get_validator(name)) for name in names),
                         requires_context=frozenset(requires),
                         score=spec.score if spec.score is not None else rule.score,
@@ -161,7 +174,7 @@ class Engine:
                 flag |= hyperscan.HS_FLAG_CASELESS
             # Byte mode even for "unicode" patterns: UCP forbids \b, and {W} already admits every UTF-8 byte
             # of a non-ASCII letter; Python then checks the real Unicode semantics on the candidate.
-            expressions.append(_loosen_repeats(pattern.spec.regex.replace(WORD_MACRO, r"\w\x80-\xff")))
+            expressions.append(_loosen_repeats(_expand(pattern.spec.regex, for_hyperscan=True)))
             ids.append(index)
             flags.append(flag)
         self._database = _load_or_compile(expressions, ids, flags, self.python_only)
@@ -319,6 +332,12 @@ class Engine:
     def _evaluate(self, pattern: CompiledPattern, match: re.Match[str], text: str) -> Detection | None:
         rule = pattern.rule
         group = pattern.spec.value_group
+        if (
+            pattern.spec.not_preceded_by
+            and match.start() > 0
+            and text[match.start() - 1] in pattern.spec.not_preceded_by
+        ):
+            return None
         value = match.group(group)
         if not value:
             return None

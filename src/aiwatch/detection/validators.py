@@ -157,6 +157,8 @@ def _credit_card(value: str, match: str) -> Verdict | None:
     digits = digits_of(value)
     if not 12 <= len(digits) <= 19 or not luhn_ok(digits):
         return None
+    if digits in KNOWN_TEST_CARDS:
+        return Verdict(test_value=True, details={"issuer": card_issuer(digits) or "test"})
     groups = re.split(r"[ -]", value.strip())
     if len(groups) > 1 and not _card_grouping_ok([len(g) for g in groups]):
         return None
@@ -165,7 +167,7 @@ def _credit_card(value: str, match: str) -> Verdict | None:
     issuer = card_issuer(digits)
     if issuer is None:
         return None
-    return Verdict(test_value=digits in KNOWN_TEST_CARDS, details={"issuer": issuer})
+    return Verdict(details={"issuer": issuer})
 
 
 def _card_grouping_ok(lengths: list[int]) -> bool:
@@ -284,7 +286,8 @@ def _stdnum_validator(module_name: str) -> Validator:
 
 
 _DATE_LIKE = re.compile(
-    r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/\d{2,4})(?:[ T]\d{1,2}|\s*$)"
+    r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:[ T]\d{1,2}|\s*$)"
 )
 _PHONE_REGIONS = (
     "US",
@@ -314,6 +317,9 @@ _PHONE_REGIONS = (
 def _phone(value: str, match: str) -> Verdict | None:
     if _DATE_LIKE.match(value) or re.fullmatch(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?", value.strip()):
         return None
+    groups = re.findall(r"\d+", value)
+    if len(groups) >= 2 and all(re.fullmatch(r"(?:19|20)\d\d", g) for g in groups):
+        return None  # a list of years
     candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0].strip()
     digits = digits_of(candidate)
     if not 6 <= len(digits) <= 15 or len(set(digits)) <= 2:
@@ -338,6 +344,22 @@ def _phone(value: str, match: str) -> Verdict | None:
     if possible:
         return Verdict(score_delta=-0.2)
     return None
+
+
+_NOT_STREET_WORDS = frozenset(
+    "the on in at to of a an for with from by my your our his her their down up along across into onto over "
+    "miles mile km kilometres kilometers blocks block minutes minute hours hour times steps feet meters metres "
+    "and or is was were are be".split()
+)
+
+
+@validator("street_words")
+def _street_words(value: str, match: str) -> Verdict | None:
+    """ "12 Main Street" yes, "5 miles on the road" no: a street name is not a phrase of function words."""
+    words = value.split()[1:-1]
+    if any(word.lower().strip(".,") in _NOT_STREET_WORDS for word in words):
+        return None
+    return ACCEPT
 
 
 @validator("email")
@@ -498,7 +520,10 @@ def _generic_secret(value: str, match: str) -> Verdict | None:
         return None
     if value.lower() in KNOWN_TEST_SECRETS:
         return TEST
-    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*|[A-Z_]+|\d+|https?://\S*|[./~].*|\w+\(.*", value):
+    if re.fullmatch(
+        r"[a-z]+(?:[_-][a-z]+)*|[A-Z_]+|\d+|https?://\S*|[./~].*|\w+\(.*|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+",
+        value,
+    ):
         return None  # words, constants, numbers, URLs, paths, function calls are names, not secrets
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
     entropy = shannon_entropy(value)

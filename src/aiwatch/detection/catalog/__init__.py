@@ -46,7 +46,8 @@ KEYED_TEMPLATE = (
 class PatternSpec(_Strict):
     """One regular expression. Syntax is the common subset of Hyperscan and Python ``re``.
 
-    Write ``{W}`` inside a character class for "a word character of any script".
+    Inside a character class, ``{W}`` means "a word character of any script" and ``{UPPER}`` "an upper-case
+    letter" (see engine.CLASS_MACROS).
     """
 
     regex: str
@@ -59,6 +60,8 @@ class PatternSpec(_Strict):
     validators: list[str] | None = None  # overrides the rule's validators for this pattern
     requires_context: list[Sensitivity] | None = None  # overrides the rule's setting for this pattern
     label: str | None = None  # shown in details (e.g. which national ID)
+    # Reject a match whose preceding character is one of these (a decimal point before "14159 26535").
+    not_preceded_by: str = ""
 
     @model_validator(mode="before")
     @classmethod
