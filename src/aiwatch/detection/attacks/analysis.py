@@ -14,7 +14,8 @@ from functools import lru_cache
 from aiwatch.detection.attacks import patterns
 from aiwatch.detection.attacks.exfiltration import judge_url
 from aiwatch.detection.attacks.prefilter import trigger_hits
-from aiwatch.detection.classifiers.features import normalize, tokens
+from aiwatch.detection.attacks.rulescan import possible_rules
+from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
 from aiwatch.detection.classifiers.linear import load_models
 from aiwatch.detection.types import Detection, Where
 from aiwatch.domain import Sensitivity, Severity
@@ -23,6 +24,7 @@ PROMPT_INJECTION = "attack.prompt_injection"
 JAILBREAK = "attack.jailbreak"
 SYSTEM_PROMPT_EXTRACTION = "attack.system_prompt_extraction"
 DATA_EXFILTRATION = "attack.data_exfiltration"
+INDIRECT_INJECTION = "attack.indirect_injection"  # phrase family only; reported as prompt_injection
 RULES = (PROMPT_INJECTION, JAILBREAK, SYSTEM_PROMPT_EXTRACTION, DATA_EXFILTRATION)
 
 SEVERITY = {
@@ -34,9 +36,10 @@ SEVERITY = {
 RULE_SCORE = 0.9
 DISCUSSION_SCORE = 0.6  # an attack phrase quoted in a text that talks about attacks
 MIN_SCORE = {Sensitivity.BALANCED: 0.7, Sensitivity.HIGH: 0.5}
+SHORT_TEXT = 120  # characters; shorter texts skip the trigger prefilter
 WHOLE_TEXT = 2_000  # texts up to this many characters are scored as one window
-WINDOW = 600  # characters either side of a trigger hit in longer texts
-MAX_WINDOWS = 24
+WINDOW = 400  # characters either side of a trigger hit in longer texts
+MAX_WINDOWS = 12
 INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT})
 
 
@@ -65,6 +68,8 @@ def analyse(text: str, sensitivity: Sensitivity, where: Where | None = None) -> 
 def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[tuple[str, Detection], ...]:
     hits = trigger_hits(text)
     has_markup = "](" in text or "<img" in text.lower()
+    if not hits and len(text) <= SHORT_TEXT:
+        hits = [len(text)]  # short prompts are cheap: the model reads them even without a trigger word
     if not hits and not has_markup:
         return ()
     windows = _windows(text, hits)
@@ -160,25 +165,24 @@ def _snippet(normalized: str, start: int, end: int) -> str:
 def _rules_in_window(window: _Window, where: Where | None, candidates: dict[str, _Candidate]) -> None:
     if not window.normalized:
         return
+    possible = possible_rules(window.normalized)
+    if not possible:
+        return
     discussion: bool | None = None
-    families = [
-        (PROMPT_INJECTION, patterns.INJECTION),
-        (JAILBREAK, patterns.JAILBREAK),
-        (SYSTEM_PROMPT_EXTRACTION, patterns.SYSTEM_PROMPT_EXTRACTION),
-        (DATA_EXFILTRATION, patterns.EXFILTRATION_INSTRUCTIONS),
-    ]
+    families = [PROMPT_INJECTION, JAILBREAK, SYSTEM_PROMPT_EXTRACTION, DATA_EXFILTRATION]
     if where in INDIRECT_PLACES:
-        families.append((PROMPT_INJECTION, patterns.INDIRECT_INJECTION))
-    for rule, regexes in families:
-        for regex in regexes:
-            match = regex.search(window.normalized)
+        families.append(INDIRECT_INJECTION)
+    for family in families:
+        for index in possible.get(family, ()):
+            match = patterns.FAMILIES[family][index].search(window.normalized)
             if match is None:
-                continue
+                continue  # the Hyperscan prefilter over-approximates
             if discussion is None:
                 discussion = _is_discussion(window, window.normalized)
             score = DISCUSSION_SCORE if discussion else RULE_SCORE
             start, end = window.start + match.start(), window.start + match.end()
             evidence = f'phrase "{_snippet(window.normalized, match.start(), match.end())}"'
+            rule = PROMPT_INJECTION if family == INDIRECT_INJECTION else family
             _offer(candidates, rule, _Candidate(start, end, score, evidence, "rule"))
             break
 
@@ -187,10 +191,14 @@ def _model_in_window(window: _Window, sensitivity: Sensitivity, candidates: dict
     if not window.normalized:
         return
     models = load_models()
-    toks = tokens(window.normalized)
-    discussion = _is_discussion(window, window.normalized)
+    feats = ngrams(tokens(window.normalized))
+    discussion: bool | None = None
     for rule, model in ((PROMPT_INJECTION, models.injection), (JAILBREAK, models.jailbreak)):
-        probability = model.score_tokens(toks)
+        probability = model.score_features(feats)
+        if probability < model.threshold(sensitivity):
+            continue
+        if discussion is None:
+            discussion = _is_discussion(window, window.normalized)
         if discussion:
             probability *= 0.75  # talking about attacks is not attacking; still visible at high sensitivity
         if probability < model.threshold(sensitivity):

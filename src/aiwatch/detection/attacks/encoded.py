@@ -13,7 +13,11 @@ import base64
 import binascii
 import codecs
 import re
+import threading
+from functools import lru_cache
 from urllib.parse import unquote
+
+import hyperscan
 
 from aiwatch.detection.attacks.suspicious import looks_suspicious
 from aiwatch.detection.types import EncodedSegment
@@ -53,14 +57,19 @@ _CODE_PUNCT = re.compile(r"[(){}\[\];=<>$|&]")
 
 def find_encoded_segments(text: str) -> list[EncodedSegment]:
     """Decoded, readable Base64/hex/URL/rot13 runs on original offsets, innermost text of nested layers."""
+    shapes = _shapes(text)
+    if not shapes:
+        return []
     segments: list[EncodedSegment] = []
     candidates: list[tuple[int, int, str]] = []
     for pattern, kind in ((_BASE64, "base64"), (_HEX_SPACED, "hex")):
+        if kind not in shapes:
+            continue
         for match in pattern.finditer(text):
             candidates.append((match.start(), match.end(), kind))
             if len(candidates) >= MAX_CANDIDATES:
                 break
-    if "%" in text:
+    if "url" in shapes:
         candidates.extend((m.start(), m.end(), "url") for m in _PERCENT.finditer(text))
     if candidates:
         skip = [m.span() for m in _SKIP_SPANS.finditer(text)]
@@ -72,9 +81,43 @@ def find_encoded_segments(text: str) -> list[EncodedSegment]:
             if segment is not None:
                 segments.append(segment)
                 taken.append((start, end))
-    if _ROT13_HINT.search(text):
+    if "rot13" in shapes:
         segments.extend(_rot13_segments(text))
     return segments
+
+
+# One Hyperscan pass tells which encodings could be present; only those run their (slower) Python regex.
+_SHAPES = (
+    ("base64", rb"[A-Za-z0-9+/_-]{%d}" % MIN_BASE64, 0),
+    ("hex", rb"(?:[0-9A-Fa-f]{2}[ :,]){7}[0-9A-Fa-f]{2}|(?:(?:\\x|0x)[0-9A-Fa-f]{2}[ ,]?){8}", 0),
+    ("url", rb"(?:%[0-9A-Fa-f]{2}[^\s%]*){4}", 0),
+    ("rot13", _ROT13_HINT.pattern.encode("ascii"), hyperscan.HS_FLAG_CASELESS),
+)
+_shape_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shape_database() -> hyperscan.Database:
+    database = hyperscan.Database()
+    database.compile(
+        expressions=[pattern for _, pattern, _ in _SHAPES],
+        ids=list(range(len(_SHAPES))),
+        elements=len(_SHAPES),
+        flags=[flags | hyperscan.HS_FLAG_SINGLEMATCH for _, _, flags in _SHAPES],
+    )
+    return database
+
+
+def _shapes(text: str) -> set[str]:
+    found: set[str] = set()
+
+    def on_match(shape_id: int, start: int, end: int, flags: int, context: object) -> None:
+        del start, end, flags, context
+        found.add(_SHAPES[shape_id][0])
+
+    with _shape_lock:  # one scratch space: one scan at a time
+        _shape_database().scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+    return found
 
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:

@@ -143,7 +143,7 @@ SYSTEM_PROMPT_EXTRACTION = [
         r"(?:above|before this|prior to this|preceding)\b"
     ),
     re.compile(
-        r"\b(?:begin|start) (?:your (?:reply|response|answer) )?with\s+[\"'“]?you are (?:chatgpt|a gpt)\b"
+        r"\b(?:begin|start) (?:your (?:reply|response|answer) )?with\s+(?:\"|'|“)?you are (?:chatgpt|a gpt)\b"
     ),
     re.compile(r"\bwhat (?:instructions|rules) (?:were you|have you been) (?:given|told|programmed)\b"),
     re.compile(r"\bverbatim\b" + (_W % 40) + r"\b(?:instructions|system prompt|prompt|above)\b"),
@@ -180,6 +180,14 @@ EXFILTRATION_INSTRUCTIONS = [
 ]
 
 # Markdown/HTML images and links (beacons): the URL is judged separately by `exfiltration.url_carries_data`.
+FAMILIES: dict[str, list[re.Pattern[str]]] = {
+    "attack.prompt_injection": INJECTION,
+    "attack.indirect_injection": INDIRECT_INJECTION,
+    "attack.jailbreak": JAILBREAK,
+    "attack.system_prompt_extraction": SYSTEM_PROMPT_EXTRACTION,
+    "attack.data_exfiltration": EXFILTRATION_INSTRUCTIONS,
+}
+
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,300}\]\(\s*<?(https?://[^\s)>]+)")
 HTML_IMAGE = re.compile(r"<img\b[^>]{0,300}?\bsrc\s*=\s*[\"']?(https?://[^\"'\s>]+)", re.IGNORECASE)
 MARKDOWN_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,300}\]\(\s*<?(https?://[^\s)>]+)")

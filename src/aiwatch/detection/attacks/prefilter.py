@@ -17,20 +17,58 @@ import hyperscan
 from aiwatch.detection.classifiers.features import normalize
 
 MAX_HITS = 64
-# Stems and phrases; each is compiled with leet classes and a leading word boundary.
-TRIGGERS = """ignor disregard forget overrid overrule bypass neglect instruction prompt system jailbr dan
-developer pretend roleplay role-play role play character persona unfilter uncensor unrestrict restriction
-filter rules polic guideline openai anthropic chatgpt gpt assistant pwn reveal repeat verbatim secret
-password hypothetical fiction simulat evil immoral amoral unethical illegal harmful censor moral ethic
-previous above earlier prior admin sudo inst im_start im_end endoftext eot_id <<sys mode opposite comply
-refuse never break limitation boundar constraint unlock liberat freed act as you are you're you will
-from now on pretend imagine scenario hack exploit malware whoami exec eval system( os. subprocess curl wget
-powershell rm -rf /etc/ /dev/tcp send upload forward exfiltrat webhook append conversation chat history
-markdown image ![ <img render attention note to ai llm model agent summari when translat respond reply
-answer output print say tell write your response your reply your answer your code your solution
-following code subsequent code integrate incorporate inject embed safety guardrail safeguard moderation
-disable deactivate turn off override task objective goal purpose directive command initial original
-hidden confidential token key credential api sk- base64 decode encoded rot13 cipher unicode""".split()  # noqa: SIM905
+# Attack-specific word stems, matched at a word start with leetspeak classes ("1gn0r3" hits "disregard").
+STEMS = """bypass disregard overrule jailbr pretend roleplay role-play persona unfilter uncensor unrestrict
+guideline openai anthropic chatgpt pwn verbatim hypothetical immoral amoral unethical censor exfiltrat webhook
+whoami powershell guardrail safeguard instructions prompt im_start im_end endoftext eot_id sudo instrucc
+istruzion anweisung ignora ignorez ignoriere""".split()  # noqa: SIM905
+# Phrases (raw Hyperscan expressions, on folded text) that are rare in ordinary work text.
+_OBJECTS = (
+    rb"(?:\w+\s+){0,4}(?:instructions?|rules|prompts?|guidelines|directions|directives|previous|above|prior|all"
+    rb"|everything|context|system|safety|polic|restrictions|programming|text|sentence|request|task|input|question)"
+)
+_AI = rb"(?:ai|llm|assistant|model|agent|bot)"
+PHRASES = [
+    rb"\bdan\b",
+    rb"\b[i1!|][g96]n[o0]r\w*\s+" + _OBJECTS,
+    rb"\b[o0]v[e3]rr[i1!|]d\w*\s+" + _OBJECTS,
+    rb"\bforget (?:\w+ ){0,3}(?:above|before|previous|prior|earlier|everything|all|your)",
+    rb"\b(?:previous|prior|above|earlier|preceding|initial|original)\W+(?:\w+\W+){0,2}(?:guidance|directions?"
+    rb"|rules|directives?|programming|orders)",
+    rb"\b(?:new|updated|real|actual|true|only|revised)\s+(?:task|rules?|directives?|goal|objective|purpose|job)",
+    rb"\b(?:act|acting|behave|respond|answer|reply) as\b",
+    rb"\byou(?: are|'re| will be| will act as) (?:now|no longer|free|designed|programmed"
+    rb"|going to (?:act|pretend|be)|an? (?:ai|assistant|language model|chatbot))",
+    rb"\bsecret[ _]?key|\b(?:sentence|paragraph|message|prompt|instructions?|text|words|everything|content"
+    rb"|lines?) (?:\w+ )?(?:above|before this)",
+    rb"\b(?:from now on|stay in character|break character|do anything|developer mode|dev mode|god mode)\b",
+    rb"\b(?:no|without|free of|free from|not bound by|beyond)\s+(?:any\s+)?(?:\w+\s+)?(?:limits|limitations"
+    rb"|filters|rules|morals|ethics|boundaries|constraints|censorship|restrictions)",
+    rb"\b(?:in|into|to|within) your (?:response|reply|answer|output|solution|codebase|implementation)\b",
+    rb"\b(?:following|subsequent|below) code (?:block|snippet|excerpt|section)",
+    rb"\b(?:note|message|attention|instructions?) (?:to|for) (?:the |an? )?" + _AI,
+    rb"\b" + _AI + rb"s? (?:reading|processing|summari[sz]ing|analy[sz]ing) this",
+    rb"\b(?:repeat|print|show|reveal|output|tell me|give me|display|share|recite|dump|leak)\b.{0,40}"
+    rb"\b(?:your|the) (?:\w+ ){0,2}(?:instructions|prompt|rules|guidelines|configuration|system message)",
+    rb"\b(?:what|which) (?:are|were|is|was) (?:your|the) (?:\w+ ){0,2}"
+    rb"(?:instructions|rules|prompt|directives)",
+    rb"\bsystem\s*(?:prompt|message|instructions|override|:|\])|\[/?(?:system|inst)\]|<<\s*sys"
+    rb"|###\s*(?:system|instruction)",
+    rb"!\[|<img\b",
+    rb"\b(?:send|upload|forward|transmit|exfiltrate|append|encode|leak)\b.{0,60}\b(?:conversation"
+    rb"|chat history|previous messages|secrets|passwords|api keys?|credentials|personal (?:data|information)"
+    rb"|user'?s? data)\b",
+    rb"\b(?:safety|content|moderation|ethical|usage) "
+    rb"(?:filters?|polic|guidelines|protocols|checks|off|disabled)",
+    rb"\b(?:disable|deactivate|turn off|switch off) (?:\w+ )?(?:safety|filters?|guardrails?|moderation"
+    rb"|protections?|restrictions|censorship)",
+    rb"\b(?:evil|unrestricted|uncensored|unfiltered|rogue|opposite) "
+    rb"(?:ai|assistant|bot|model|mode|version|twin)",
+    rb"\b(?:base64|rot13)[ -]?(?:encoded|decode)|\bdecode (?:this|the following|and (?:run|execute|follow))",
+    rb"/etc/(?:passwd|shadow)|/dev/tcp/|\brm\s+-rf\s+/|document\.cookie|\bjavascript:",
+    rb"\bi have been\W{0,3}(?:p\W|pw|[\"'])|\bpasswords? in plain ?text",
+    rb"(?:disable|bypass)_?safety|safety_?(?:bypass|off|disabled)|admin_?override",
+]
 
 _LEET = {
     "a": "a4@",
@@ -47,20 +85,12 @@ _LEET = {
 
 # Obfuscation shapes that are rare in ordinary text (raw Hyperscan expressions).
 OBFUSCATION = [
-    rb"(?:\\[^\\\s]){6}",  # one character between backslashes: \I\ \h\a\v\e
+    rb"(?:\\[^\\]){6}",  # one character between backslashes: \I\ \h\a\v\e
     rb"(?:&#x?[0-9a-f]{2,5};){3}",  # HTML character references
     rb"\bp\W{0,2}[o0]?\W{0,2}w\W{0,2}n\W{0,2}e?\W{0,2}d\b",  # pwned spelled apart
     rb"\brun\s*:\s*[`'\"]",  # "Run: `command`"
-    rb"\b(?:chmod|dd\s+if=|fork|while\s+true|kill\s+-9|mkfs|shutdown|reboot)\b",
+    rb"\b(?:chmod\s+777|dd\s+if=|while\s+true|mkfs)\b",
 ]
-
-
-def _stems() -> list[str]:
-    stems = list(TRIGGERS)
-    # multi-word phrases of the list above that must stay together
-    stems += ["act as", "you are", "from now on", "your response", "your reply", "your answer", "note to",
-              "turn off", "rm -rf", "chat history", "following code", "subsequent code"]  # fmt: skip
-    return sorted(set(stems))
 
 
 def _pattern(stem: str) -> bytes:
@@ -79,11 +109,13 @@ def _pattern(stem: str) -> bytes:
 
 
 _lock = threading.Lock()
+# A digit or symbol inside a word twice ("1gn0r3", "pr3v10us"), the shape of leetspeak.
+_LEETSPEAK = rb"[a-z][0-9@$|+][a-z]+[0-9@$|+!]"
 
 
 @lru_cache(maxsize=1)
 def _database() -> hyperscan.Database:
-    expressions = [_pattern(stem) for stem in _stems()] + OBFUSCATION
+    expressions = [_pattern(stem) for stem in STEMS] + PHRASES + OBFUSCATION + [_LEETSPEAK]
     database = hyperscan.Database()
     database.compile(
         expressions=expressions,
@@ -100,19 +132,36 @@ def folded(text: str) -> str:
 
 
 def trigger_hits(text: str) -> list[int]:
-    """End offsets (in characters of `text`) of up to MAX_HITS distinct trigger stems."""
-    data = folded(text).encode("utf-8", "surrogatepass")
-    ascii_only = len(data) == len(text)
-    ends: list[int] = []
+    """End offsets (in characters of `text`) of up to MAX_HITS trigger matches."""
+    hits, leetspeak = _scan(folded(text))
+    if leetspeak and text.isascii():  # rare: scan again with leetspeak folded
+        hits = sorted(set(hits) | set(_scan(normalize(text))[0]))
+    return hits
 
-    def on_match(stem_id: int, start: int, end: int, flags: int, context: object) -> bool:
-        del stem_id, start, flags, context
+
+def _scan(text: str) -> tuple[list[int], bool]:
+    """Trigger end offsets and whether leetspeak-shaped words were seen."""
+    data = text.encode("utf-8", "surrogatepass")
+    ends: list[int] = []
+    leet_id = _database_size() - 1
+    leetspeak = False
+
+    def on_match(trigger_id: int, start: int, end: int, flags: int, context: object) -> bool:
+        nonlocal leetspeak
+        del start, flags, context
+        if trigger_id == leet_id:
+            leetspeak = True
+            return False
         ends.append(end)
         return len(ends) >= MAX_HITS
 
     with _lock, contextlib.suppress(hyperscan.ScanTerminated):  # one scratch space: one scan at a time
         _database().scan(data, match_event_handler=on_match)
-    if ascii_only:
-        return sorted(ends)
+    if len(data) == len(text):
+        return sorted(ends), leetspeak
     # byte offsets -> character offsets for non-ASCII text
-    return sorted(len(data[:end].decode("utf-8", "ignore")) for end in ends)
+    return sorted(len(data[:end].decode("utf-8", "ignore")) for end in ends), leetspeak
+
+
+def _database_size() -> int:
+    return len(STEMS) + len(PHRASES) + len(OBFUSCATION) + 1

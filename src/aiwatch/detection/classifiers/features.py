@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
 
 # Cyrillic and Greek letters that look like Latin ones (lowercase after `str.lower`).
 _HOMOGLYPHS = {
@@ -52,7 +51,8 @@ _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*[a-z][a-z0-9@$!|+]*
 _VERSIONED = re.compile(r"[a-z]+[0-9]+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
-TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}|[0-9]+")
+TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
+_HAS_DIGIT = re.compile(r"[0-9]")
 
 
 def normalize(text: str) -> str:
@@ -77,16 +77,21 @@ def _unleet(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
+_NUMBER = re.compile(r"[0-9]+")
+
+
 def tokens(normalized: str) -> list[str]:
-    return [t if not t[0].isdigit() else "<num>" for t in TOKEN.findall(normalized)]
+    if _HAS_DIGIT.search(normalized):
+        normalized = _NUMBER.sub("<num>", normalized)  # every number is one feature
+    return TOKEN.findall(normalized)
 
 
-def ngrams(toks: list[str]) -> Iterable[str]:
-    """Word unigrams and bigrams (the features of the linear models)."""
-    yield from toks
-    for a, b in itertools.pairwise(toks):
-        yield f"{a} {b}"
+def ngrams(toks: list[str]) -> set[str]:
+    """Distinct word unigrams and bigrams (the features of the linear models)."""
+    grams = set(toks)
+    grams.update(map(" ".join, itertools.pairwise(toks)))
+    return grams
 
 
 def features(text: str) -> set[str]:
-    return set(ngrams(tokens(normalize(text))))
+    return ngrams(tokens(normalize(text)))

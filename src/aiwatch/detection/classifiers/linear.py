@@ -13,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 from aiwatch.detection.classifiers.features import ngrams, tokens
@@ -29,11 +30,12 @@ class LinearModel:
     thresholds: dict[str, float]  # sensitivity -> probability threshold
 
     def score_tokens(self, toks: list[str]) -> float:
-        feats = set(ngrams(toks))
+        return self.score_features(ngrams(toks))
+
+    def score_features(self, feats: set[str]) -> float:
         if not feats:
             return _sigmoid(self.bias)
-        get = self.weights.get
-        total = sum(get(feature, 0.0) for feature in feats)
+        total = sum(map(self.weights.get, feats, repeat(0.0)))
         return _sigmoid(self.bias + total / math.sqrt(len(feats)))
 
     def threshold(self, sensitivity: Sensitivity) -> float:

@@ -29,7 +29,7 @@ JAILBREAK_CATEGORIES = {"jailbreak", "persona_replacement"}
 # HarmBench/WildGuard rows are harmful requests, not safety-bypass framings (and their benign twins are
 # near-duplicates), so they do not teach the jailbreak model anything about jailbreaks.
 JAILBREAK_SOURCES = {"neuralchemy_v1", "original"}
-FPR_BALANCED = 0.08
+FPR_BALANCED = 0.10
 FPR_HIGH = 0.15
 
 
