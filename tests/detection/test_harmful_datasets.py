@@ -46,7 +46,7 @@ def test_alarming_safe_split_is_the_unlabelled_generated_prompts() -> None:
 def test_generated_sexual_minor_rows_are_requests_not_content() -> None:
     # Every row about minors must be phrased as a request or question, never as narrative content.
     openers = ("write", "roleplay", "where", "how", "describe", "give", "generate", "what", "create",
-               "pretend", "which")  # fmt: skip
+               "pretend", "which", "explain")  # fmt: skip
     prefixes = sorted({p.lower() for p in harmful_generate.PREFIXES if p}, key=len, reverse=True)
     rows = [text.lower() for text, labels, _ in load_generated("train") + load_generated("test")
             if "sexual_minors" in labels]  # fmt: skip

@@ -22,6 +22,7 @@ import numpy as np
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
 from aiwatch.detection.classifiers.harmful_lexicon import (
     FUNCTION_WORDS,
+    LABEL_EXCLUDES,
     LABEL_REQUIRES,
     MINOR_AGE,
     PHRASE_TRIGGERS,
@@ -198,6 +199,8 @@ def _windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
 
 
 def _gates_pass(label: str, concepts: frozenset[str]) -> bool:
+    if concepts & LABEL_EXCLUDES.get(label, frozenset()):
+        return False
     return all(required & concepts for required in LABEL_REQUIRES.get(label, ()))
 
 

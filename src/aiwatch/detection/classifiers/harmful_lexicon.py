@@ -211,6 +211,23 @@ STRONG_SLURS = frozenset(
     )
 )
 
+# What "kill", "execute", "terminate" act on in computing; a violent verb followed closely by one of these
+# is about software ("kill the stuck java process").
+SOFTWARE_TARGETS = frozenset(
+    _words(
+        """
+        process processes thread threads pid job jobs task tasks container containers pod pods session
+        sessions server servers app apps query queries connection connections tab tabs service services
+        worker workers daemon loop signal program programs script scripts command commands build builds
+        node nodes vm instance instances cron function request requests transaction transactions
+        """
+    )
+)
+SOFTWARE_TARGET_REACH = 4
+
+# A label is not reported when the text has one of these concepts (the reading that explains it is benign).
+LABEL_EXCLUDES: dict[str, frozenset[str]] = {"violence": frozenset({"c_tech_kill"})}
+
 # A label is reported only when the text also has one concept from each listed set: the model alone
 # confuses neighbours (adult sexual content vs minors; "make it look like an accident" about someone else).
 LABEL_REQUIRES: dict[str, tuple[frozenset[str], ...]] = {
@@ -264,7 +281,19 @@ def concept_features(toks: list[str], normalized: str) -> list[str]:
         out.append("c_selfref")
     if QUOTED.search(normalized):
         out.append("c_quoted")
+    if "c_violent" in out and _violence_targets_software(parts, mapped):
+        out.append("c_tech_kill")
     return out
+
+
+def _violence_targets_software(parts: list[str], mapped: list[str]) -> bool:
+    """True when every violent verb acts on a program ("kill the stuck java process", "kill -9 1234")."""
+    for i, concept in enumerate(mapped):
+        if concept == "c_violent":
+            window = parts[i + 1 : i + 1 + SOFTWARE_TARGET_REACH]
+            if not any(t in SOFTWARE_TARGETS or t == "<num>" for t in window):
+                return False
+    return True
 
 
 # Group mentions that are two words ("black people"): hate speech often has no other trigger word.

@@ -32,6 +32,8 @@ from aiwatch.domain import Sensitivity
 MODEL_VERSION = "harmful-lr-1"
 MIN_COUNT = 2  # a feature seen once is noise
 REGULARISATION_C = 0.25  # chosen by grouped 4-fold CV on the train split
+CONCEPT_SCALE = 1.0  # >1 raised F1 in CV but tripled false positives on alarming-but-safe prompts
+SAFE_WEIGHT = 4.0  # sample weight of the generated alarming-but-safe prompts (grouped CV on train)
 PRUNE_BELOW = 0.02  # drop features whose weight is this small for every label
 THRESHOLD_BALANCED = 0.3
 THRESHOLD_HIGH = 0.2
@@ -45,14 +47,24 @@ def build_vocabulary(feature_lists: list[list[str]]) -> list[str]:
 def to_matrix(feature_lists: list[list[str]], index: dict[str, int]):
     from scipy.sparse import csr_matrix
 
-    rows, cols = [], []
+    rows, cols, values = [], [], []
     for row, features in enumerate(feature_lists):
         for f in features:
             col = index.get(f)
             if col is not None:
                 rows.append(row)
                 cols.append(col)
-    return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(feature_lists), len(index)))
+                values.append(feature_value(f))
+    return csr_matrix((values, (rows, cols)), shape=(len(feature_lists), len(index)))
+
+
+def feature_value(feature: str) -> float:
+    """Curated concept features count more, so the same L2 penalty lets them carry more weight."""
+    return CONCEPT_SCALE if "c_" in feature else 1.0
+
+
+def is_alarming_safe(labels: frozenset[str], source: str) -> bool:
+    return not labels and source.startswith("generated:safe")
 
 
 def fit(train: list[Row]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -63,12 +75,18 @@ def fit(train: list[Row]) -> tuple[list[str], np.ndarray, np.ndarray]:
     matrix = to_matrix(feature_lists, {f: i for i, f in enumerate(vocab)})
     weights = np.zeros((len(vocab), len(LABELS)))
     bias = np.zeros(len(LABELS))
+    # Alarming-but-safe prompts count more: flagging "kill -9" is the error users notice first.
+    sample_weights = np.array(
+        [SAFE_WEIGHT if is_alarming_safe(labels, source) else 1.0 for _, labels, source in train]
+    )
     for j, label in enumerate(LABELS):
         target = np.array([label in labels for _, labels, _ in train], dtype=int)
         model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=5000)
-        model.fit(matrix, target)
+        model.fit(matrix, target, sample_weight=sample_weights)
         weights[:, j] = model.coef_[0]
         bias[j] = model.intercept_[0]
+    # Inference sums weights of present features: fold the feature values into the weights.
+    weights *= np.array([feature_value(f) for f in vocab])[:, None]
     keep = np.abs(weights).max(axis=1) >= PRUNE_BELOW
     return [f for f, k in zip(vocab, keep, strict=True) if k], weights[keep], bias
 
