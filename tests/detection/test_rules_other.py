@@ -73,7 +73,10 @@ def test_swift_needs_context(engine):
 
 
 def test_health_rules(engine):
-    text = "Patient MRN: 00123456. John was diagnosed with type 2 diabetes. ICD-10: E11.9. Medicare number 1EG4TE5MK73"
+    text = (
+        "Patient MRN: 00123456. John was diagnosed with type 2 diabetes. ICD-10: E11.9. "
+        "Medicare number 1EG4TE5MK73"
+    )
     found = rules_at(engine.scan(text), text)
     assert ("health.medical_record_number", "00123456") in found
     assert ("health.diagnosis", "E11.9") in found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from detection_helpers import rule_ids, rules_at
 
 

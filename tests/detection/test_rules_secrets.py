@@ -1,5 +1,5 @@
-"""Credential rules: provider formats, generic assignments, passwords, keys, and the look-alikes that must stay
-quiet (UUIDs, git SHAs, lockfile hashes, base64 images, placeholders)."""
+"""Credential rules: provider formats, generic assignments, passwords, keys, and the look-alikes that must
+stay quiet (UUIDs, git SHAs, lockfile hashes, base64 images, placeholders)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ import pytest
 from detection_helpers import fake_token, rule_ids, rules_at
 
 LOWER_DIGITS = string.ascii_lowercase + string.digits
+TINY_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk" + "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+TINY_PNG_TAG = f'<img src="data:image/png;base64,{TINY_PNG}">'
 HEX = "0123456789abcdef"
 
 
@@ -182,9 +186,10 @@ def test_generic_api_keys(engine, text, value):
         "request_id = 123e4567-e89b-12d3-a456-426614174000",
         "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",
         'integrity: "sha512-' + "A" * 10 + 'Qd3kLmN0pQ=="',
-        '"resolved": "https://registry.npmjs.org/x/-/x-1.0.0.tgz", "integrity": "sha1-9fceb02d0ae598e95dc970b74767f19372d61af8"',
+        '"resolved": "https://registry.npmjs.org/x/-/x-1.0.0.tgz", '
+        '"integrity": "sha1-9fceb02d0ae598e95dc970b74767f19372d61af8"',
         "sha256 checksum = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        '<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">',
+        TINY_PNG_TAG,
         "api_key = YOUR_API_KEY_HERE",
         "token: <insert-token-here>",
         "api_key = process.env.API_KEY",

@@ -346,11 +346,12 @@ def _phone(value: str, match: str) -> Verdict | None:
     return None
 
 
-_NOT_STREET_WORDS = frozenset(
-    "the on in at to of a an for with from by my your our his her their down up along across into onto over "
-    "miles mile km kilometres kilometers blocks block minutes minute hours hour times steps feet meters metres "
-    "and or is was were are be".split()
+_NOT_STREET_WORD_LIST = (
+    "the on in at to of a an for with from by my your our his her their down up along across into "
+    "onto over miles mile km kilometres kilometers blocks block minutes minute hours hour times "
+    "steps feet meters metres and or is was were are be"
 )
+_NOT_STREET_WORDS = frozenset(_NOT_STREET_WORD_LIST.split())
 
 
 @validator("street_words")
