@@ -41,15 +41,18 @@ class SyncLoop:
     def run(self, *, name: str | None, once: bool, interval: float) -> bool:
         """Passes until stopped (or one with ``once``); True when the last pass had no errors."""
         with self._stop_on_interrupt():
+            first = True
             while True:
-                summaries = self.run_pass(name)
+                summaries = self.run_pass(name, compact=not first)
+                first = False
                 ok = all(summary.ok for summary in summaries)
                 if once or self.stop.is_set():
                     return ok
                 if self.stop.wait(interval):
                     return ok
 
-    def run_pass(self, name: str | None = None) -> list[SyncSummary]:
+    def run_pass(self, name: str | None = None, *, compact: bool = False) -> list[SyncSummary]:
+        """One pass over the integrations; ``compact`` prints one line per healthy integration."""
         targets = integrations_to_sync(self.service, name)
         if not targets:
             self.console.print("No active integration: add one with `aiwatch integrations add chatgpt …`.")
@@ -69,7 +72,7 @@ class SyncLoop:
                     stop=self.stop,
                     client_factory=self.client_factory,
                 )
-            print_summary(self.console, summary)
+            print_summary(self.console, summary, compact=compact)
             summaries.append(summary)
         return summaries
 
@@ -94,7 +97,13 @@ class SyncLoop:
                 signal.signal(sig, handler)
 
 
-def print_summary(console: Console, summary: SyncSummary) -> None:
+def print_summary(console: Console, summary: SyncSummary, *, compact: bool = False) -> None:
+    if compact and summary.ok and not summary.stopped:
+        changed = ", ".join(f"{o.stream} {o.items}" for o in summary.outcomes if o.items)
+        console.print(
+            f"Sync of {summary.integration!r}: {summary.integration_status} ({changed or 'no new items'})"
+        )
+        return
     table = Table(
         title=f"Sync of {summary.integration!r}: {summary.integration_status}", title_justify="left"
     )
