@@ -15,6 +15,7 @@ from aiwatch.detection.classifiers.harmful import (
     WHOLE_TEXT_LIMIT,
     HarmfulContentDetector,
     HarmfulModel,
+    featurize,
     load_model,
     trigger_pattern,
 )
@@ -281,3 +282,18 @@ trigger_words = st.sampled_from(
 @given(st.lists(st.one_of(trigger_words, st.text(max_size=30)), max_size=400).map(" ".join))
 def test_trigger_heavy_random_text_keeps_spans_in_text(text: str) -> None:
     _check_spans(text, detector.detect(text, Sensitivity.HIGH))
+
+
+def test_violent_verbs_aimed_at_software_are_not_violence() -> None:
+    assert rules("Explain in detail how to kill a stuck java process without losing data.") == set()
+    assert rules("How do I shoot down the hung worker processes and execute the cron job again?") == set()
+    assert "harmful.violence" in rules("I want to stab my neighbour tonight and hide the knife.")
+
+
+def test_software_exclusion_needs_every_violent_verb_to_target_software() -> None:
+    def concepts(text: str) -> set[str]:
+        return {f for f in featurize(text) if f.startswith("c_") and " " not in f}
+
+    assert "c_tech_kill" in concepts("kill -9 1234 and then kill the worker process")
+    assert "c_tech_kill" not in concepts("kill my neighbour and then kill the process")
+    assert "c_tech_kill" not in concepts("the weather is nice")
