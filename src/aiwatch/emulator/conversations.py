@@ -104,6 +104,7 @@ class ConversationBuilder:
         self.risk_rate = risk_rate
         self.gpt_ids = gpt_ids
         self.project_ids = project_ids
+        self._plants = 0  # planters are used in turn so every kind shows up even in small workspaces
 
     def build(
         self, rng: Random, user_id: str, start: float, *, force_plant: bool = False
@@ -167,7 +168,8 @@ class ConversationBuilder:
             prompt, answer = content.fill(prompt, values), content.fill(answer, values)
             planted: risks.Plant | None = None
             if turn == plant_turn:
-                planted = rng.choice(risks.MESSAGE_PLANTERS)(rng)
+                planted = risks.MESSAGE_PLANTERS[self._plants % len(risks.MESSAGE_PLANTERS)](rng)
+                self._plants += 1
                 prompt = planted.text
                 answer = self._answer_to_plant(planted)
             file_ids: tuple[str, ...] = ()

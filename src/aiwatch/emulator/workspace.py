@@ -155,7 +155,7 @@ class Workspace:
                     self.files[f.id] = f
                 self._add_findings(built.findings, owner)
 
-        builder = ConversationBuilder(
+        builder = self._builder = ConversationBuilder(
             risk_rate=rate, gpt_ids=list(self.gpts), project_ids=list(self.projects)
         )
         events: list[LogEvent] = []
@@ -636,6 +636,62 @@ class Workspace:
     def labels_json(self) -> list[dict[str, Any]]:
         return [label.to_json() for label in self.labels]
 
+    def fingerprint(self) -> str:
+        """SHA-256 over everything the API can show: equal fingerprints mean identical workspaces."""
+        import hashlib
+        import json
+
+        digest = hashlib.sha256()
+        with self.lock:
+            for part in (
+                self.users,
+                self.conversations,
+                self.gpts,
+                self.projects,
+                self.memories,
+                self.canvases,
+                self.codex_tasks,
+                self.recordings,
+            ):
+                digest.update(repr(part).encode("utf-8", "surrogatepass"))
+            digest.update(json.dumps(self.labels_json(), sort_keys=True).encode("utf-8", "surrogatepass"))
+            for log_file in self.log_files:
+                digest.update(log_file.id.encode() + self.log_file_bytes(log_file))
+        return digest.hexdigest()
+
+    def text_at(self, location: dict[str, Any]) -> str:
+        """The text a label points at (its planted value is a substring of it). KeyError if it is gone."""
+        kind = location["kind"]
+        if kind == "message":
+            conv = self.conversations[location["conversation_id"]]
+            return next(m.text or "" for m in conv.messages if m.id == location["message_id"])
+        if kind == "file":
+            return self.files[location["file_id"]].document.plain_text()
+        if kind in ("gpt_config", "project_config"):
+            agent = (self.gpts if kind == "gpt_config" else self.projects)[
+                location.get("gpt_id") or location["project_id"]
+            ]
+            config = next((c for c in agent.configs if c.id == location.get("config_id")), agent.configs[-1])
+            parts = [
+                config.instructions,
+                agent.visibility,
+                ",".join(r.user_id for r in agent.recipients if r.can_write),
+            ]
+            parts += [f"{t.action_domain} auth={t.auth_type}" for t in config.tools if t.action_domain]
+            return "\n".join(parts)
+        if kind == "memory":
+            contexts = self.memories[location["user_id"]]
+            context = next(c for c in contexts if c.id == location["memory_context_id"])
+            return next(e.content for e in context.entries if e.id == location["memory_id"])
+        if kind == "canvas":
+            return "\n".join(v.content for v in self.canvases[location["textdoc_id"]].versions)
+        if kind == "log_event":
+            import json
+
+            event = next(e for f in self.log_files for e in f.events if e.event_id == location["event_id"])
+            return json.dumps(event.payload, ensure_ascii=False)
+        raise KeyError(kind)
+
     def file_bytes(self, file_id: str) -> bytes:
         from aiwatch.emulator.documents import render
 
@@ -679,13 +735,8 @@ class Workspace:
             user_id = user_id or rng.choice(sorted(self.users))
             if user_id not in self.users:
                 raise KeyError(f"unknown user {user_id}")
-            builder = ConversationBuilder(
-                risk_rate=self.spec.effective_risk_rate,
-                gpt_ids=list(self.gpts),
-                project_ids=list(self.projects),
-            )
             start = at if at is not None else self.now() - 900
-            built = builder.build(rng, user_id, start)
+            built = self._builder.build(rng, user_id, start)
             conv = built.conversation
             if prompt is not None:
                 first_user = next(m for m in conv.messages if m.role == "user")
