@@ -45,8 +45,8 @@ def validator(name: str) -> Callable[[Validator], Validator]:
     return register
 
 
-class UnknownValidator(KeyError):
-    pass
+class UnknownValidator(ValueError):
+    """A catalog rule names a validator that does not exist."""
 
 
 @lru_cache(maxsize=256)

@@ -24,6 +24,7 @@ BUILTIN_DIR = Path(__file__).parent
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.-]+$")
 # Organisations may only add rules in these namespaces (built-in ids are a public contract).
 CUSTOM_PREFIXES = ("custom.", "confidential.keyword", "misuse.banned_topic")
+REPLACEABLE = frozenset({"confidential.keyword", "misuse.banned_topic"})
 
 
 class CatalogError(ValueError):
@@ -198,6 +199,7 @@ class Catalog:
     def with_organisation_rules(self, path: Path | str) -> Catalog:
         """This catalog plus the organisation's rules from a YAML file or a directory of them."""
         extra = load_policy_files(_yaml_files(Path(path)))
+        replaced: set[str] = set()
         for policy_file in extra:
             for rule in policy_file.rules:
                 if not rule.id.startswith(CUSTOM_PREFIXES):
@@ -205,7 +207,14 @@ class Catalog:
                         f"{path}: organisation rule {rule.id} must start with 'custom.', "
                         "'confidential.keyword' or 'misuse.banned_topic' (built-in ids are reserved)"
                     )
-        return Catalog([*self.policies, *extra])
+                if rule.id in REPLACEABLE:
+                    replaced.add(rule.id)
+        # The organisation's confidential.keyword / misuse.banned_topic replace the shipped (disabled) ones.
+        kept = [
+            policy.model_copy(update={"rules": [r for r in policy.rules if r.id not in replaced]})
+            for policy in self.policies
+        ]
+        return Catalog([*kept, *extra])
 
 
 def _yaml_files(path: Path) -> list[Path]:
