@@ -49,11 +49,11 @@ def test_detection_fields(engine):
 
 
 def test_value_hash_is_stable_and_keyed(engine):
-    first = [d for d in engine.scan(f"a {EMAIL}") if d.rule == "pii.email"][0]
-    second = [d for d in engine.scan(f"other text {EMAIL} here") if d.rule == "pii.email"][0]
+    first = next(d for d in engine.scan(f"a {EMAIL}") if d.rule == "pii.email")
+    second = next(d for d in engine.scan(f"other text {EMAIL} here") if d.rule == "pii.email")
     assert first.value_hash == second.value_hash
     keyed = Engine(rules_glob="pii.email", hash_key=b"another-key")
-    third = [d for d in keyed.scan(f"a {EMAIL}") if d.rule == "pii.email"][0]
+    third = next(d for d in keyed.scan(f"a {EMAIL}") if d.rule == "pii.email")
     assert third.value_hash != first.value_hash
     custom = Engine(rules_glob="pii.email", value_hasher=lambda value: f"h{len(value)}")
     assert custom.scan(EMAIL)[0].value_hash == f"h{len(EMAIL)}"
@@ -115,9 +115,11 @@ def test_catalog_ids_match_the_public_contract():
         "pii.drivers_license", "pii.date_of_birth", "pii.ip_address", "pii.person_name", "pii.bulk",
         "financial.credit_card", "financial.iban", "financial.bank_account", "financial.swift_bic",
         "health.medical_record_number", "health.diagnosis", "health.insurance_id",
-        "secret.aws_access_key_id", "secret.aws_secret_access_key", "secret.github_token", "secret.gitlab_token",
+        "secret.aws_access_key_id", "secret.aws_secret_access_key", "secret.github_token",
+        "secret.gitlab_token",
         "secret.slack_token", "secret.slack_webhook", "secret.stripe_key", "secret.openai_key",
-        "secret.anthropic_key", "secret.google_api_key", "secret.gcp_service_account", "secret.azure_storage_key",
+        "secret.anthropic_key", "secret.google_api_key", "secret.gcp_service_account",
+        "secret.azure_storage_key",
         "secret.twilio_key", "secret.sendgrid_key", "secret.npm_token", "secret.pypi_token", "secret.jwt",
         "secret.private_key", "secret.password", "secret.connection_string", "secret.generic_api_key",
         "code.source", "code.config", "confidential.marker", "confidential.keyword", "misuse.banned_topic",
@@ -131,7 +133,7 @@ def test_catalog_ids_match_the_public_contract():
 
 # ------------------------------------------------------------------------------------------------- plug-ins
 def test_hidden_characters_are_removed_before_matching(engine):
-    text = f"contact jo\u200bhn@acme-corp.io now"
+    text = "contact jo\u200bhn@acme-corp.io now"
     found = [d for d in engine.scan(text) if d.rule == "pii.email"]
     assert [text[d.start : d.end] for d in found] == ["jo\u200bhn@acme-corp.io"]
 
