@@ -90,6 +90,15 @@ def trigger_pattern(word: str) -> bytes:
     return body
 
 
+def _collect_all(_id: int, _start: int, end: int, _flags: int, ends: list[int]) -> None:
+    ends.append(end)
+
+
+def _collect_first(_id: int, _start: int, end: int, _flags: int, ends: list[int]) -> bool:
+    ends.append(end)
+    return True  # stop scanning
+
+
 @dataclass(frozen=True)
 class Scores:
     probabilities: np.ndarray  # one per label
@@ -142,13 +151,9 @@ class HarmfulModel:
     def trigger_ends(self, data: bytes, first_only: bool) -> list[int]:
         """Byte offsets where a trigger ends; with `first_only` stop at the first one."""
         ends: list[int] = []
-
-        def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> bool:
-            ends.append(end)
-            return first_only
-
-        with contextlib.suppress(hyperscan.ScanTerminated):  # raised when `on_match` stops the scan
-            self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        handler = _collect_first if first_only else _collect_all
+        with contextlib.suppress(hyperscan.ScanTerminated):  # raised when the handler stops the scan
+            self._database.scan(data, match_event_handler=handler, context=ends, scratch=self._scratch())
         return ends
 
     def score(self, text: str) -> Scores:
