@@ -498,3 +498,33 @@ def test_signed_url_signatures_never_reach_the_logs(
         assert client.download_gpt_file("f") == b"data"
     assert "files.test/blob" in caplog.text  # httpx did log the request ...
     assert "TOPSECRETSIG" not in caplog.text  # ... without its query string
+
+
+def test_lone_surrogates_become_replacement_characters(fake_api: FakeApi) -> None:
+    escaped = b'{"id": "c1", "title": "bad \\ud800 end \\ud83d\\ude00", "messages": {"data": []}}'
+    encoded = b'{"id": "c2", "title": "raw ' + b"\xed\xa0\x80" + ' \U0001f600"}'.encode()
+    fake_api.on(
+        "GET",
+        f"{WS_PATH}/gpts/g-1",
+        httpx.Response(200, content=b'{"id": "g-1", "builder_name": "x\\udfff"}'),
+    )
+    with fake_api.client() as client:
+        gpt = client.get_gpt("g-1")
+    assert gpt.builder_name == "x\ufffd" and gpt.raw["builder_name"] == "x\ufffd"
+    from aiwatch.sources.chatgpt.jsontext import loads_clean
+
+    assert loads_clean(escaped)["title"] == "bad \ufffd end \U0001f600"
+    assert loads_clean(encoded)["title"] == "raw \ufffd \U0001f600"
+    assert loads_clean(b'{"plain": "text"}') == {"plain": "text"}
+
+
+def test_empty_and_error_bodies_with_invalid_utf8(fake_api: FakeApi) -> None:
+    fake_api.on("GET", f"{WS_PATH}/users", httpx.Response(200, content=b""))
+    fake_api.on("GET", f"{WS_PATH}/gpts", httpx.Response(401, content=b"\xff\xfe denied \xc3"))
+    with fake_api.client(max_retries=1) as client:
+        with pytest.raises(MalformedResponse):
+            client.list_users()
+        with pytest.raises(KeyRejected) as error:
+            client.list_gpts()
+    assert error.value.body is not None and "denied" in error.value.body and "\ufffd" in error.value.body
+    assert error.value.api_message is None

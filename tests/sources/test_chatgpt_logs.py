@@ -62,3 +62,17 @@ def test_dedupe_by_event_id_and_content_hash_across_files() -> None:
     assert len(kept) == 2
     assert event_key(first[1]) == event_key(second[1])  # same content, key order does not matter
     assert event_key(first[1]).startswith("sha256:")
+
+
+def test_jsonl_lone_surrogates_are_repaired_and_encoded_ones_rejected(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lines = [
+        b'{"event_id": "a", "type": "AUDIT_LOG", "note": "x\\ud800"}',
+        b'{"event_id": "b", "n": "\xed\xa0\x80"}',
+    ]
+    with caplog.at_level(logging.WARNING):
+        events = list(parse_jsonl_events(lines))
+    assert [event.event_id for event in events] == ["a"]
+    assert events[0].raw["note"] == "x\ufffd"
+    assert "line 2 is not valid UTF-8" in caplog.text

@@ -58,6 +58,7 @@ from aiwatch.sources.chatgpt.errors import (
     UnexpectedStatus,
     WorkspaceNotFound,
 )
+from aiwatch.sources.chatgpt.jsontext import loads_clean
 from aiwatch.sources.chatgpt.logs import format_log_time, log_principal_kind, parse_jsonl_events
 from aiwatch.sources.chatgpt.ratelimit import EndpointKind, RateLimiter, RateLimits
 from aiwatch.sources.chatgpt.retry import RetryPolicy, parse_retry_after
@@ -889,7 +890,7 @@ class ComplianceClient:
         buffer = io.BytesIO()
         _copy_bounded(response, buffer, self.max_response_bytes, path, None)
         try:
-            decoded = json.loads(buffer.getvalue())
+            decoded = loads_clean(buffer.getvalue())
         except ValueError:  # JSONDecodeError and UnicodeDecodeError: truncated or garbled, worth a retry
             raise _Transient(
                 MalformedResponse(

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
+from aiwatch.sources.chatgpt.jsontext import loads_clean
 from aiwatch.sources.chatgpt.schema import LogEvent, parse_iso_datetime, parse_log_event
 
 logger = logging.getLogger(__name__)
@@ -45,19 +46,18 @@ def format_log_time(moment: datetime | str) -> str:
 def parse_jsonl_events(lines: Iterable[bytes | str], *, source: str = "log file") -> Iterator[LogEvent]:
     """Typed events from JSON Lines. A bad line is logged with its line number and skipped, never fatal."""
     for number, line in enumerate(lines, start=1):
-        if isinstance(line, bytes):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                logger.warning("%s line %d is not valid UTF-8; skipped", source, number)
-                continue
-        else:
-            text = line
-        text = text.strip()
-        if not text:
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogatepass")
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            logger.warning("%s line %d is not valid UTF-8; skipped", source, number)
+            continue
+        line = line.strip()
+        if not line:
             continue
         try:
-            decoded = json.loads(text)
+            decoded = loads_clean(line)
         except ValueError:
             logger.warning("%s line %d is not valid JSON; skipped", source, number)
             continue
