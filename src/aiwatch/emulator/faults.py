@@ -142,7 +142,10 @@ class FaultMiddleware:
         if start is None:
             return
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        is_json = any(k.lower() == b"content-type" and v.startswith(b"application/json") for k, v in headers)
+        is_json = any(
+            k.lower() == b"content-type" and v.split(b";")[0].strip() == b"application/json"
+            for k, v in headers
+        )
         if decision.truncate and is_json and start["status"] == 200 and len(body) > 2:
             body = body[: max(1, len(body) // 2)]
             headers.append((b"content-length", str(len(body)).encode()))
