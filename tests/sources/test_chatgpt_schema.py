@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiwatch.sources.chatgpt import (
     GPT,
@@ -18,6 +20,7 @@ from aiwatch.sources.chatgpt import (
     WorkspaceUser,
     parse_log_event,
 )
+from aiwatch.sources.chatgpt.schema import LOG_EVENT_MODELS
 
 
 def test_conversation_keeps_unknown_fields_new_enums_and_null_content() -> None:
@@ -173,3 +176,25 @@ def test_log_events_are_typed_with_fallback_for_unknown_and_odd_shapes() -> None
     odd_raw = {"event_id": "e4", "type": "CONVERSATION_MESSAGE", "message": "not an object", "actor": 7}
     odd = parse_log_event(odd_raw)
     assert type(odd) is LogEvent and odd.event_id == "e4" and odd.raw is odd_raw and odd.actor is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+envelope_keys = st.sampled_from(
+    ["event_id", "type", "timestamp", "principal", "actor", "message", "conversation", "action_data", "x"]
+)
+event_types = st.sampled_from([*LOG_EVENT_MODELS, "UNKNOWN_LOG", None, 5])
+
+
+@settings(max_examples=150, deadline=None)
+@given(fields=st.dictionaries(envelope_keys, json_values, max_size=8), event_type=event_types)
+def test_parse_log_event_never_raises_on_any_json_object(fields: dict, event_type: object) -> None:
+    data = {**fields, "type": event_type}
+    event = parse_log_event(data)
+    assert isinstance(event, LogEvent)
+    assert event.raw is data

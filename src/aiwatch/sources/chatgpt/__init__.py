@@ -1,5 +1,6 @@
 """ChatGPT Enterprise Compliance API: client, API object models, log feed helpers, Test Credentials."""
 
+from aiwatch.sources.chatgpt.checks import CheckReport, CheckResult, CheckStatus, run_credential_checks
 from aiwatch.sources.chatgpt.client import (
     DEFAULT_BASE_URL,
     ComplianceClient,
@@ -85,6 +86,9 @@ __all__ = [
     "Canvas",
     "CanvasComment",
     "CanvasContent",
+    "CheckReport",
+    "CheckResult",
+    "CheckStatus",
     "ComplianceClient",
     "ComplianceError",
     "ContentTooLarge",
@@ -137,4 +141,5 @@ __all__ = [
     "parse_jsonl_events",
     "parse_log_event",
     "parse_retry_after",
+    "run_credential_checks",
 ]
