@@ -80,7 +80,11 @@ def stored(session: Session, integration_id: int) -> dict[str, Any]:
         "memories": {
             (m.user_id, m.context_id, m.entry_id): m.content for m in rows(models.Memory) if not m.deleted
         },
-        "canvas_versions": {(v.canvas_id, v.version): v.content for v in rows(models.CanvasVersion)},
+        "canvas_versions": {
+            (v.canvas_id, v.version): v.content
+            for v in rows(models.CanvasVersion)
+            if v.canvas_id not in {c.canvas_id for c in rows(models.Canvas) if c.deleted_at is not None}
+        },
         "log_events": {e.event_id for e in rows(models.LogEvent)},
     }
 

@@ -99,12 +99,15 @@ def test_deletes_are_reflected(harness: SyncHarness) -> None:
         gpt_id = next(iter(workspace.gpts))
         user_id, contexts = next((u, c) for u, c in workspace.memories.items() if c and c[0].entries)
         entry = contexts[0].entries[0]
+        canvas = next(iter(workspace.canvases.values()))
         with httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {emu.api_key}"}) as http:
             ws = f"/compliance/workspaces/{emu.workspace_id}"
             assert http.delete(f"{ws}/conversations/{conversation.id}").json()["deleted"] is True
             assert http.delete(f"{ws}/gpts/{gpt_id}").json()["deleted"] is True
             memory_path = f"{ws}/users/{user_id}/memory_contexts/{contexts[0].id}/memories/{entry.id}"
             assert http.delete(memory_path).json()["deleted"] is True
+            canvas_path = f"{ws}/users/{canvas.user_id}/canvas/{canvas.id}"
+            assert http.delete(canvas_path).json()["deleted"] is True
         workspace.advance(60)
 
         # The emulator does not move a removed conversation's update time: the daily full re-listing finds it.
@@ -124,6 +127,8 @@ def test_deletes_are_reflected(harness: SyncHarness) -> None:
         assert agents[gpt_id].deleted_at is not None
         memories = {m.entry_id: m for m in _rows(harness, models.Memory, info.id)}
         assert memories[entry.id].deleted is True
+        canvases = {c.canvas_id: c for c in _rows(harness, models.Canvas, info.id)}
+        assert canvases[canvas.id].deleted_at is not None
 
 
 def test_expired_chat_uploads_are_recorded_and_not_retried(harness: SyncHarness) -> None:

@@ -46,6 +46,9 @@ def sync_command(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        typer.echo("aborted; the next run resumes from the last committed page", err=True)
+        raise typer.Exit(130) from None
     raise typer.Exit(0 if ok else 1)
 
 
@@ -67,4 +70,7 @@ def demo_command(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        typer.echo("aborted; the next run resumes from the last committed page", err=True)
+        raise typer.Exit(130) from None
     raise typer.Exit(0 if ok else 1)

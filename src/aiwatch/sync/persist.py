@@ -252,6 +252,22 @@ def upsert_canvases(
     )
 
 
+def mark_canvases_deleted(
+    session: Session, integration_id: int, user_id: str, listed: set[str], at: datetime
+) -> None:
+    """After a complete listing of one user's canvases: the ones not listed were deleted."""
+    session.execute(
+        update(models.Canvas)
+        .where(
+            models.Canvas.integration_id == integration_id,
+            models.Canvas.user_id == user_id,
+            models.Canvas.deleted_at.is_(None),
+            models.Canvas.canvas_id.not_in(listed),
+        )
+        .values(deleted_at=at, updated_at=datetime.now(UTC))
+    )
+
+
 def upsert_raw_objects(
     session: Session, integration_id: int, stream: str, rows: Iterable[dict[str, Any]]
 ) -> None:

@@ -28,6 +28,10 @@ class CanvasesStream(Stream):
             next_cursor = {"user_after": None if last else user_id}
             with ctx.page(self.name, next_cursor, items=len(versions)) as session:
                 persist.upsert_canvases(session, ctx.integration_id, canvases, versions)
+                # The user's listing was complete: canvases no longer listed were deleted.
+                persist.mark_canvases_deleted(
+                    session, ctx.integration_id, user_id, {c["canvas_id"] for c in canvases}, ctx.clock()
+                )
             total += len(versions)
         return total
 
