@@ -414,3 +414,15 @@ def test_credentials_tls_failure_is_a_network_error_not_an_api_error(emulator: E
     network = report.get("network")
     assert network.status is CheckStatus.FAIL and "TLS" in network.explanation
     assert report.get("key_accepted").status is CheckStatus.SKIP and not report.ok
+
+
+def test_one_client_shared_by_threads(emulator: EmulatorServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aiwatch.sources.chatgpt import RateLimits
+
+    truth = emulator.workspace
+    gpt_ids = sorted(truth.gpts) * 4
+    with make_client(emulator, rate_limits=RateLimits(scale=100)) as shared, ThreadPoolExecutor(4) as pool:
+        configs = list(pool.map(lambda gpt_id: [c.id for c in shared.iter_gpt_configs(gpt_id)], gpt_ids))
+    assert configs == [[c.id for c in reversed(truth.gpts[gpt_id].configs)] for gpt_id in gpt_ids]
