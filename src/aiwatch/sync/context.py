@@ -65,8 +65,6 @@ class SyncContext:
     progress: ProgressReporter = field(default_factory=SilentProgress)
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    # Set by the CONVERSATION_MESSAGE log stream: whether message text came from the log feed this pass.
-    log_feed_messages: bool | None = None
     items_by_stream: dict[str, int] = field(default_factory=dict)
 
     def check_stop(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
 from aiwatch.sync.merge import LOG_FEED
-from aiwatch.sync.streams.base import Stream, from_iso, from_unix, iso, raw
+from aiwatch.sync.streams.base import Stream, StreamIncomplete, from_iso, from_unix, iso, raw
 
 CONVERSATION_MESSAGE = "CONVERSATION_MESSAGE"
 
@@ -40,20 +40,14 @@ class LogStream(Stream):
         from aiwatch.sources.chatgpt import errors
 
         try:
-            total = self._run(ctx)
+            return self._run(ctx)
         except (errors.AccessDenied, errors.NotFound) as exc:
-            if self.event_type == CONVERSATION_MESSAGE:
-                ctx.log_feed_messages = False
+            # /conversations still delivers the messages (see aiwatch.sync.merge): not an integration error.
             raise LogFeedUnavailable(_admin_message(exc), status=getattr(exc, "status", None)) from exc
-        except errors.InvalidRequest:
-            if self.event_type == CONVERSATION_MESSAGE:
-                ctx.log_feed_messages = False
-            raise
-        if self.event_type == CONVERSATION_MESSAGE:
-            ctx.log_feed_messages = True
-        return total
 
     def _run(self, ctx: SyncContext) -> int:
+        from aiwatch.sources.chatgpt import errors
+
         cursor = ctx.load_cursor(self.name)
         after = cursor.get("after") or iso(ctx.clock() - ctx.options.log_retention)
         total = 0
@@ -65,6 +59,7 @@ class LogStream(Stream):
             files, has_more, last_end_time = _listing_parts(listing)
             if not files:
                 return total  # empty page: last_end_time is null, keep the cursor
+            progressed = False
             for log_file in files:
                 file_id = log_file.get("id")
                 if not file_id:
@@ -72,12 +67,16 @@ class LogStream(Stream):
                 with ctx.sessions() as session:
                     if persist.log_file_processed(session, ctx.integration_id, file_id):
                         continue  # the boundary file, returned again
-                events = [
-                    raw(event)
-                    for event in ctx.client.download_log_file(
+                progressed = True
+                try:
+                    downloaded = ctx.client.download_log_file(
                         self.principal_id, file_id, expected_sha256=log_file.get("file_sha256")
                     )
-                ]
+                except errors.WorkspaceNotFound:
+                    raise
+                except errors.NotFound:
+                    continue  # the listing just named it: it aged out of retention meanwhile
+                events = [raw(event) for event in downloaded]
                 rows = event_rows(events, self.event_type, file_id)
                 file_cursor = {"after": log_file.get("end_time") or after}
                 with ctx.page(self.name, file_cursor, items=len(rows)) as session:
@@ -91,6 +90,8 @@ class LogStream(Stream):
                     )
                 total += len(rows)
             next_after = last_end_time or files[-1].get("end_time")
+            if has_more and next_after == after and not progressed:
+                raise StreamIncomplete(f"the {self.event_type} listing says has_more but does not advance")
             if next_after:
                 with ctx.page(self.name, {"after": next_after}, items=0):
                     pass
