@@ -143,7 +143,9 @@ def test_server_errors_mean_could_not_check(fake_api: FakeApi) -> None:
     report = run(fake_api)
     assert statuses(report)["network"] == "pass"
     assert statuses(report)["key_accepted"] == "skip"
-    assert not report.ok
+    assert not report.ok and report.failed == []
+    assert [r.id for r in report.blocking] == ["key_accepted", "compliance_access", "workspace_found"]
+    assert "503" in report.blocking[0].explanation
     assert len(fake_api.sleeps) == 1  # one quick retry only
 
 

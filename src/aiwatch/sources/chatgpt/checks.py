@@ -97,6 +97,15 @@ class CheckReport:
     def failed(self) -> list[CheckResult]:
         return [result for result in self.results if result.status is CheckStatus.FAIL]
 
+    @property
+    def blocking(self) -> list[CheckResult]:
+        """The required checks that keep ``ok`` false: failed, or skipped because they could not run."""
+        return [
+            result
+            for result in self.results
+            if result.required and result.status in (CheckStatus.FAIL, CheckStatus.SKIP)
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
