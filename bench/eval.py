@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -79,6 +80,27 @@ ATTACK_RULES = frozenset(
     }
 )
 SENSITIVITIES = ("balanced", "high")
+# For orientation only: a naive keyword filter of the kind people bolt on first (substring lists in the
+# spirit of LLM Guard's BanSubstrings). Our own short lists, not a tuned product.
+KEYWORD_BASELINE = {
+    "injection": re.compile(
+        r"ignore (all |any |the )?(previous|prior|above|earlier) (instructions|prompts?|rules)|disregard "
+        r"(all |the |your )?(previous|prior|above)|forget (all |your )?(previous |prior )?instructions|"
+        r"system prompt|you are now|new instructions|override|developer mode|do anything now|jailbreak",
+        re.IGNORECASE,
+    ),
+    "jailbreak": re.compile(
+        r"do anything now|\bDAN\b|developer mode|jailbreak|no (ethical|moral) (guidelines|restrictions)|"
+        r"without any (restrictions|filters|censorship)|unfiltered|stay in character|roleplay as|"
+        r"pretend (to be|you are)",
+        re.IGNORECASE,
+    ),
+    "harmful": re.compile(
+        r"\b(kill|murder|bomb|explosive|poison|suicide|self[- ]harm|cut myself|rape|terrorist|genocide|"
+        r"shoot|stab|weapon|malware|ransomware|keylogger|hate|subhuman|vermin|scum)\b",
+        re.IGNORECASE,
+    ),
+}
 BASELINES = {"presidio-patterns": "Presidio (patterns)", "presidio-spacy": "Presidio + spaCy sm"}
 
 
@@ -213,6 +235,14 @@ def classify(
     return counts
 
 
+def keyword_counts(rows: Iterable[tuple[str, bool]], family: str) -> BinaryCounts:
+    counts = BinaryCounts()
+    pattern = KEYWORD_BASELINE[family]
+    for text, label in rows:
+        counts.add(label, bool(pattern.search(text)))
+    return counts
+
+
 def evaluate_classification(datasets: Path) -> dict:
     from aiwatch.detection.classifiers import datasets as attack_sets
     from aiwatch.detection.classifiers import harmful_datasets as harmful_sets
@@ -247,7 +277,17 @@ def evaluate_classification(datasets: Path) -> dict:
             "harmful_alarming_safe_fpr": classify(alarming_safe, harmful_hit, sensitivity).fpr,
             "harmful_benign_fpr": classify(external_benign, harmful_hit, sensitivity).fpr,
         }
+    keywords = {
+        "injection": keyword_counts(injection, "injection").as_dict(),
+        "injection_benign_fpr": keyword_counts(benign, "injection").fpr,
+        "jailbreak": keyword_counts(jailbreak, "jailbreak").as_dict(),
+        "jailbreak_benign_fpr": keyword_counts(benign, "jailbreak").fpr,
+        "harmful": keyword_counts(harmful, "harmful").as_dict(),
+        "harmful_alarming_safe_fpr": keyword_counts(alarming_safe, "harmful").fpr,
+        "harmful_benign_fpr": keyword_counts(external_benign, "harmful").fpr,
+    }
     return {
+        "keyword_baseline": keywords,
         "sizes": {
             "injection": len(injection),
             "jailbreak": len(jailbreak),
@@ -363,11 +403,15 @@ def print_report(results: dict) -> None:
     if "classification" in results:
         c = results["classification"]
         sizes = c["sizes"]
-        print(f"\n== AI attacks and harmful content (held-out test splits; aiwatch only: the baselines "
-              f"have no such rules) sizes {sizes} ==")  # fmt: skip
-        for sensitivity, r in c["by_sensitivity"].items():
+        print(
+            "\n== AI attacks and harmful content (held-out test splits; Presidio and detect-secrets have no "
+            f"such rules; a naive keyword filter is shown for orientation) sizes {sizes} =="
+        )
+        runs = {**c["by_sensitivity"], "keyword baseline": c["keyword_baseline"]}
+        for sensitivity, r in runs.items():
             print_binary_table(
-                f"[{sensitivity}] injection (any attack.* rule) / jailbreak (attack.jailbreak) / harmful",
+                f"[{sensitivity}] injection (aiwatch: any attack.* rule) / jailbreak (attack.jailbreak) / "
+                "harmful (any harmful.* rule)",
                 {"injection": r["injection"], "jailbreak": r["jailbreak"], "harmful": r["harmful"]},
             )
             print(
