@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,11 +83,15 @@ def test_ctrl_c_stops_the_sync_loop_cleanly_between_pages(harness: SyncHarness) 
 
 
 def test_demo_once_connects_checks_and_syncs(settings: Settings) -> None:
-    result = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5"])
+    result = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", "0"])
     assert result.exit_code == 0, result.output
     assert "Test Credentials" in result.output
     assert "Sync of 'demo': connected" in result.output
     assert "messages" in result.output and str(settings.data_dir) in result.output
-    # A second demo run reuses the integration (new port, same workspace) and syncs incrementally.
-    again = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5"])
+    # A second demo run on a chosen port reuses the integration (same workspace) and syncs incrementally.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    again = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", str(port)])
     assert again.exit_code == 0, again.output
+    assert f"127.0.0.1:{port}/v1" in again.output

@@ -44,11 +44,12 @@ def run_demo(
         conversations_per_user=DEMO_CONVERSATIONS_PER_USER,
         rate_limit_scale=DEMO_RATE_LIMIT_SCALE,
         live=not once,
+        port=port,
     )
     loop = SyncLoop(
         settings, client_factory=client_factory(rate_limit_scale=DEMO_RATE_LIMIT_SCALE), console=console
     )
-    with EmulatorServer(config, **_port_argument(port)) as emulator:
+    with EmulatorServer(config) as emulator:
         console.print(f"[bold]Emulator[/bold] {emulator.base_url}  workspace {emulator.workspace_id}")
         save_demo_integration(loop.service, emulator)
         checks_ok = print_credential_checks(console, emulator)
@@ -61,10 +62,6 @@ def run_demo(
             return ok
         console.print(f"Live: new activity keeps arriving; syncing every {interval:g} s. Ctrl-C to stop.")
         return loop.run(name=DEMO_NAME, once=False, interval=interval)
-
-
-def _port_argument(port: int) -> dict[str, Any]:
-    return {"port": port} if port else {}
 
 
 def save_demo_integration(service: IntegrationService, emulator: Any) -> None:
