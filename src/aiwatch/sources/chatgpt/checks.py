@@ -117,7 +117,7 @@ class CheckReport:
 @dataclass(frozen=True)
 class _Inputs:
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     workspace_id: str
     chatgpt_org_id: str
     platform_org_id: str
