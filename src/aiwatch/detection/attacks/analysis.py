@@ -37,6 +37,8 @@ RULE_SCORE = 0.9
 DISCUSSION_SCORE = 0.6  # an attack phrase quoted in a text that talks about attacks
 MIN_SCORE = {Sensitivity.BALANCED: 0.7, Sensitivity.HIGH: 0.5}
 SHORT_TEXT = 120  # characters; shorter texts skip the trigger prefilter
+UNTRIGGERED_MIN_PROBABILITY = 0.9
+MIN_TOKENS = 3
 WHOLE_TEXT = 2_000  # texts up to this many characters are scored as one window
 WINDOW = 400  # characters either side of a trigger hit in longer texts
 MAX_WINDOWS = 12
@@ -68,15 +70,18 @@ def analyse(text: str, sensitivity: Sensitivity, where: Where | None = None) -> 
 def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[tuple[str, Detection], ...]:
     hits = trigger_hits(text)
     has_markup = "](" in text or "<img" in text.lower()
-    if not hits and len(text) <= SHORT_TEXT:
+    untriggered = not hits and len(text) <= SHORT_TEXT
+    if untriggered:
         hits = [len(text)]  # short prompts are cheap: the model reads them even without a trigger word
     if not hits and not has_markup:
         return ()
     windows = _windows(text, hits)
     candidates: dict[str, _Candidate] = {}
+    # Without any attack word the model alone must be very sure.
+    margin = UNTRIGGERED_MIN_PROBABILITY if untriggered else 0.0
     for window in windows:
         _rules_in_window(window, where, candidates)
-        _model_in_window(window, sensitivity, candidates)
+        _model_in_window(window, sensitivity, candidates, margin)
     if has_markup:
         _beacons(text, candidates)
     _resolve_overlaps(candidates, sensitivity)
@@ -187,15 +192,20 @@ def _rules_in_window(window: _Window, where: Where | None, candidates: dict[str,
             break
 
 
-def _model_in_window(window: _Window, sensitivity: Sensitivity, candidates: dict[str, _Candidate]) -> None:
+def _model_in_window(
+    window: _Window, sensitivity: Sensitivity, candidates: dict[str, _Candidate], minimum: float
+) -> None:
     if not window.normalized:
         return
     models = load_models()
-    feats = ngrams(tokens(window.normalized))
+    toks = tokens(window.normalized)
+    if len(toks) < MIN_TOKENS:
+        return  # too little text for a word model to mean anything
+    feats = ngrams(toks)
     discussion: bool | None = None
     for rule, model in ((PROMPT_INJECTION, models.injection), (JAILBREAK, models.jailbreak)):
         probability = model.score_features(feats)
-        if probability < model.threshold(sensitivity):
+        if probability < max(model.threshold(sensitivity), minimum):
             continue
         if discussion is None:
             discussion = _is_discussion(window, window.normalized)

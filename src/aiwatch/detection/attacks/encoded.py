@@ -28,7 +28,7 @@ MAX_CANDIDATES = 64
 MAX_SEGMENT_CHARS = 65_536
 MAX_DEPTH = 3
 
-_BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{{{MIN_BASE64},}}={{0,2}}")
+_BASE64 = re.compile(rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{MIN_BASE64},}}={{0,2}}")
 _HEX_SPACED = re.compile(
     rf"(?<![0-9A-Za-z])(?:(?:\\x|0x)?[0-9A-Fa-f]{{2}}[ :,]?){{{MIN_HEX_BYTES},}}(?![0-9A-Za-z])"
 )

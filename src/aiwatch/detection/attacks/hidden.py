@@ -44,6 +44,8 @@ _TAG_CANCEL = 0xE007F
 
 
 def _is_emoji(ch: str) -> bool:
+    if not ch:
+        return False
     cp = ord(ch)
     return (
         0x1F000 <= cp <= 0x1FAFF

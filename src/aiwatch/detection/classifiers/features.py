@@ -52,7 +52,6 @@ _VERSIONED = re.compile(r"[a-z]+[0-9]+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
 TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
-_HAS_DIGIT = re.compile(r"[0-9]")
 
 
 def normalize(text: str) -> str:
@@ -77,13 +76,13 @@ def _unleet(match: re.Match[str]) -> str:
     return token.translate(_LEET)
 
 
-_NUMBER = re.compile(r"[0-9]+")
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s)\]>\"']+")
 
 
 def tokens(normalized: str) -> list[str]:
-    if _HAS_DIGIT.search(normalized):
-        normalized = _NUMBER.sub("<num>", normalized)  # every number is one feature
-    return TOKEN.findall(normalized)
+    if "://" in normalized or "www." in normalized:
+        normalized = _URL.sub(" <url> ", normalized)  # addresses are not language: one feature
+    return TOKEN.findall(normalized)  # numbers are not features: they describe data, not intent
 
 
 def ngrams(toks: list[str]) -> set[str]:

@@ -53,7 +53,7 @@ def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, 
         values.extend([norm] * len(kept))
     matrix = csr_matrix((values, (rows, cols)), shape=(len(texts), len(vocabulary)))
     y = np.array(labels)
-    model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear")
     folds = StratifiedKFold(n_splits=5, shuffle=False)
     cv = cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")[:, 1]
     model.fit(matrix, y)
@@ -77,8 +77,8 @@ def _model_spec(rows: list[datasets.Row], name: str) -> dict[str, object]:
     clean = [i for i, row in enumerate(rows) if not row[2].endswith("wildguard_judgecomp")]
     cv_clean, labels_clean = [cv[i] for i in clean], [labels[i] for i in clean]
     thresholds = {
-        "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, 0.5),
-        "high": _threshold(cv_clean, labels_clean, FPR_HIGH, 0.3),
+        "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, 0.7),
+        "high": _threshold(cv_clean, labels_clean, FPR_HIGH, 0.4),
     }
     print(
         f"{name}: {len(rows)} texts, {sum(labels)} positives, {len(weights)} weights, thresholds {thresholds}"
