@@ -487,3 +487,17 @@ def test_invalid_limits_are_rejected() -> None:
 def test_in_process_mode_gives_the_same_text() -> None:
     data = make_docx()
     assert extract_text(data, isolate=False) == extract_text(data)
+
+
+def _extract_docx_text(data: bytes) -> tuple[str, str | None]:
+    result = extract_text(data, "in-daemon.docx")
+    return result.text, result.error
+
+
+def test_inside_a_daemonic_worker_extraction_runs_in_process() -> None:
+    import multiprocessing
+
+    # Pool workers are daemonic and may not start children: the extractor must notice and still work.
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        text, error = pool.apply(_extract_docx_text, (make_docx(),))
+    assert error is None and "alice@example.com" in text

@@ -40,7 +40,12 @@ def run_isolated(fmt: str, data: bytes, limits: ExtractionLimits) -> WorkerOutco
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child_main, args=(sender, fmt, data, limits), daemon=True)
     started = time.monotonic()
-    child.start()
+    try:
+        child.start()
+    except (OSError, RuntimeError):  # no forkserver here (e.g. no usable temp dir): parse in-process
+        sender.close()
+        receiver.close()
+        return run_in_process(fmt, data, limits)
     sender.close()
     outcome = WorkerOutcome()
     try:
