@@ -7,6 +7,7 @@ bounded work) → thresholds for the sensitivity → overlap resolution. Offsets
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import hashlib
 import logging
@@ -314,7 +315,9 @@ class Engine:
         ascii_text = len(data) == len(text)
         if regions and not ascii_text:
             to_char = _byte_to_char_map(data, {o for spans in regions.values() for s in spans for o in s})
-            regions = {pid: [[to_char[s], to_char[e]] for s, e in spans] for pid, spans in regions.items()}
+            regions = {
+                pid: [[to_char[s][0], to_char[e][1]] for s, e in spans] for pid, spans in regions.items()
+            }
         for index in self.python_only:
             regions[index] = [[0, len(text)]]
         found: list[Detection] = []
@@ -464,18 +467,24 @@ class Engine:
         return out
 
     def _drop_yielding(self, found: list[Detection]) -> list[Detection]:
+        """Drop a generic rule's match where a more specific rule (its `yields_to`) matched the same span."""
+        ordered = sorted(found, key=lambda d: d.start)
+        starts = [d.start for d in ordered]
+        longest = max((d.end - d.start for d in ordered), default=0)
         out = []
         for detection in found:
             globs = self._yields.get(detection.rule)
-            if globs and any(
-                other is not detection
-                and other.rule != detection.rule
-                and other.start < detection.end
-                and detection.start < other.end
-                and any(fnmatch.fnmatchcase(other.rule, g) for g in globs)
-                for other in found
-            ):
-                continue
+            if globs:
+                low = bisect.bisect_left(starts, detection.start - longest)
+                high = bisect.bisect_left(starts, detection.end)
+                if any(
+                    other.rule != detection.rule
+                    and other.end > detection.start
+                    and other.start < detection.end
+                    and any(fnmatch.fnmatchcase(other.rule, g) for g in globs)
+                    for other in ordered[low:high]
+                ):
+                    continue
             out.append(detection)
         return out
 
@@ -485,7 +494,7 @@ _LONG_REPEAT = re.compile(r"(?<!\\)\{(\d+)(?:,(\d*))?\}")
 
 def _loosen_repeats(expression: str) -> str:
     """Long bounded repeats make Hyperscan's start-of-match tracking huge (or uncompilable). Hyperscan only
-    finds candidates and Python re re-checks the exact pattern, so {m,n} with large n may become {m,}."""
+    finds candidates and Python re re-checks the exact pattern, so {m,n} with large m or n may become {8,}."""
 
     def loosen(match: re.Match[str]) -> str:
         low, high = int(match.group(1)), match.group(2)
@@ -585,15 +594,28 @@ def _merge_regions(hits: list[tuple[int, int, int]]) -> dict[int, list[list[int]
     return regions
 
 
-def _byte_to_char_map(data: bytes, offsets: set[int]) -> dict[int, int]:
-    """Character offsets for the given UTF-8 byte offsets, decoding only the stretches between them."""
-    mapping: dict[int, int] = {}
+def _byte_to_char_map(data: bytes, offsets: set[int]) -> dict[int, tuple[int, int]]:
+    """Character offsets for UTF-8 byte offsets, decoding only the stretches between them.
+
+    Byte-mode Hyperscan can report an offset inside a multi-byte character; it maps to the character that
+    contains it for a start and to the next character boundary for an end (Python re re-checks the region).
+    """
+    boundaries: dict[int, tuple[int, int]] = {}
+    for offset in offsets:
+        back = offset
+        while 0 < back < len(data) and 0x80 <= data[back] < 0xC0:
+            back -= 1
+        forward = offset
+        while forward < len(data) and 0x80 <= data[forward] < 0xC0:
+            forward += 1
+        boundaries[offset] = (back, forward)
+    chars_at: dict[int, int] = {}
     previous_byte, chars = 0, 0
-    for offset in sorted(offsets):
-        chars += len(data[previous_byte:offset].decode("utf-8", "surrogatepass"))
-        mapping[offset] = chars
-        previous_byte = offset
-    return mapping
+    for boundary in sorted({b for pair in boundaries.values() for b in pair}):
+        chars += len(data[previous_byte:boundary].decode("utf-8", "surrogatepass"))
+        chars_at[boundary] = chars
+        previous_byte = boundary
+    return {offset: (chars_at[back], chars_at[forward]) for offset, (back, forward) in boundaries.items()}
 
 
 def _relocate(detection: Detection, start: int, end: int, extra: dict[str, Any]) -> Detection:
@@ -617,10 +639,35 @@ def _best_per_span(found: list[Detection]) -> list[Detection]:
         by_rule.setdefault(detection.rule, []).append(detection)
     out: list[Detection] = []
     for group in by_rule.values():
+        if len(group) == 1:
+            out.extend(group)
+            continue
         group.sort(key=lambda d: (-d.score, -(d.end - d.start), d.start))
-        chosen: list[Detection] = []
+        taken = _IntervalSet()
         for detection in group:
-            if all(detection.end <= c.start or detection.start >= c.end for c in chosen):
-                chosen.append(detection)
-        out.extend(chosen)
+            if not taken.overlaps(detection.start, detection.end):
+                taken.add(detection.start, detection.end)
+                out.append(detection)
     return out
+
+
+class _IntervalSet:
+    """Disjoint intervals kept sorted by start: overlap checks in O(log n) instead of scanning them all."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_right(self.starts, start)
+        if index > 0 and self.ends[index - 1] > start:
+            return True
+        if index < len(self.starts) and self.starts[index] < end:
+            return True
+        # zero-length spans only collide with an identical position
+        return start == end and index > 0 and self.starts[index - 1] == start
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect.bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
