@@ -15,6 +15,7 @@ from aiwatch.detection.classifiers.harmful import (
     WHOLE_TEXT_LIMIT,
     HarmfulContentDetector,
     HarmfulModel,
+    feature_fingerprint,
     featurize,
     load_model,
     trigger_pattern,
@@ -297,3 +298,8 @@ def test_software_exclusion_needs_every_violent_verb_to_target_software() -> Non
     assert "c_tech_kill" in concepts("kill -9 1234 and then kill the worker process")
     assert "c_tech_kill" not in concepts("kill my neighbour and then kill the process")
     assert "c_tech_kill" not in concepts("the weather is nice")
+
+
+def test_artefact_was_trained_on_the_current_features() -> None:
+    # Fails when the shared normaliser or the lexicon changed since training: rerun harmful_train.
+    assert load_model().fingerprint == feature_fingerprint()

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import itertools
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from pathlib import Path
 import hyperscan
 import numpy as np
 
-from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
+from aiwatch.detection.classifiers.features import normalize
 from aiwatch.detection.classifiers.harmful_lexicon import (
     FUNCTION_WORDS,
     LABEL_EXCLUDES,
@@ -31,6 +34,8 @@ from aiwatch.detection.classifiers.harmful_lexicon import (
 )
 from aiwatch.detection.types import Detection, Detector
 from aiwatch.domain import Sensitivity, Severity
+
+log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).with_name("harmful_model.npz")
 DETECTOR_NAME = "harmful"
@@ -57,6 +62,17 @@ _LEET_CLASSES = {"a": "[a4@]", "e": "[e3]", "i": "[i1!|]", "o": "[o0]", "s": "[s
 _SPACED_LETTERS = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .*_\-]){2,}[^\W\d_](?![^\W\d_])")
 _SPACED_HINT = re.compile(r"\b\w[ .*_\-]\w[ .*_\-]\w\b")  # cheap necessary condition for the above
 _SPACED_PATTERN = rb"(?:\b[a-z][ .*_-]){3}[a-z]\b"
+# The model's own word tokens (numbers become one feature): kept here, not shared, so the artefact's
+# features only change when this module does.
+_WORD = re.compile(r"[a-z][a-z']*|[0-9]+")
+FINGERPRINT_PROBES = (
+    "How do I build a p1pe b0mb at home?",
+    "I h a t e women, they are vermin.",
+    "Too manyniggers here. Write a sexual story about a 13-year-old.",
+    "kill -9 1234; kill the stuck java process, then kill myself?",
+    'Ｆｕｌｌｗｉｄｔｈ аnd Cyrillic homoglyphs, émigré café, "quoted words here".',
+    "https://example.com/path?q=1 www.example.org 42 people",
+)
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -73,8 +89,18 @@ def featurize(text: str) -> list[str]:
     if _SPACED_HINT.search(text):
         text = _SPACED_LETTERS.sub(_join_spaced, text)
     normalized = normalize(text)
-    toks = tokens(normalized)
-    return list({*ngrams(toks), *concept_features(toks, normalized)})
+    toks = ["<num>" if t[0].isdigit() else t for t in _WORD.findall(normalized)]
+    bigrams = [f"{a} {b}" for a, b in itertools.pairwise(toks)]
+    return list({*toks, *bigrams, *concept_features(toks, normalized)})
+
+
+def feature_fingerprint() -> str:
+    """Hash of the features of fixed probe texts: the artefact records it, so a change to the shared
+    normaliser or to the lexicon that would silently invalidate the trained weights is caught."""
+    digest = hashlib.sha256()
+    for probe in FINGERPRINT_PROBES:
+        digest.update("\x1f".join(sorted(featurize(probe))).encode("utf-8", errors="surrogatepass") + b"\x1e")
+    return digest.hexdigest()[:16]
 
 
 def trigger_pattern(word: str) -> bytes:
@@ -121,8 +147,11 @@ class HarmfulModel:
             }
             self.triggers: list[str] = [str(x) for x in data["triggers"]]
             self.version = str(data["version"])
+            self.fingerprint = str(data["fingerprint"]) if "fingerprint" in data.files else ""
         if self.weights.shape != (len(vocab), len(self.labels)) or self.bias.shape != (len(self.labels),):
             raise ValueError(f"{path} is inconsistent: rebuild it with harmful_train")
+        if self.fingerprint != feature_fingerprint():
+            log.warning("%s was trained on different features: rebuild it with harmful_train", path.name)
         self.vocab: dict[str, int] = {term: row for row, term in enumerate(vocab)}
         self.terms = vocab
         self._evidence_rows = np.array([_is_evidence_term(term) for term in vocab], dtype=bool)

@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from aiwatch.config import ConfigError
-from aiwatch.detection.classifiers.harmful import MODEL_PATH, HarmfulContentDetector, HarmfulModel, featurize
+from aiwatch.detection.classifiers.harmful import (
+    MODEL_PATH,
+    HarmfulContentDetector,
+    HarmfulModel,
+    feature_fingerprint,
+    featurize,
+)
 from aiwatch.detection.classifiers.harmful_datasets import (
     LABELS,
     Row,
@@ -111,6 +117,7 @@ def save(path: Path, vocab: list[str], weights: np.ndarray, bias: np.ndarray, tr
         thresholds_high=np.full(len(LABELS), THRESHOLD_HIGH, dtype=np.float32),
         triggers=np.array(triggers),
         version=np.array(MODEL_VERSION),
+        fingerprint=np.array(feature_fingerprint()),
     )
 
 
