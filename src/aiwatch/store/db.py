@@ -73,7 +73,10 @@ def create_db_engine(url: str | URL) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # psycopg prepares repeated statements (fast executemany). Plans stay custom: a generic plan made while
+    # a table is still small (a first back-fill) would keep sequential scans as the table grows.
+    connect_args = {} if "options" in parsed.query else {"options": "-c plan_cache_mode=force_custom_plan"}
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
 
 
 def get_engine(settings: Settings) -> Engine:

@@ -331,21 +331,19 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 # --- reads -------------------------------------------------------------------------------------------------
 
 
-def _row_dict(model: type[Base], instance: Base) -> dict[str, Any]:
-    return {column.key: getattr(instance, column.key) for column in model.__mapper__.column_attrs}
-
-
 def get_messages(
     session: Session, integration_id: int, message_ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
     """Stored messages by message ID (column dicts), for merging a new delivery into them."""
     wanted = list(dict.fromkeys(message_ids))
+    table: Table = Message.__table__  # type: ignore[assignment]
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(wanted):
-        for message in session.scalars(
-            select(Message).where(Message.integration_id == integration_id, Message.message_id.in_(chunk))
-        ):
-            found[message.message_id] = _row_dict(Message, message)
+        rows = session.execute(
+            select(table).where(table.c.integration_id == integration_id, table.c.message_id.in_(chunk))
+        ).mappings()
+        for row in rows:  # plain column dicts: no ORM identity-map cost on the sync's hot path
+            found[row["message_id"]] = dict(row)
     return found
 
 
