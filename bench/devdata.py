@@ -9,7 +9,8 @@ protocol is printed with the results):
    is a ``>>> negative cases >>>`` ... ``<<< negative cases <<<`` block (negative).
 2. The rest of a file is one unit, negative when the file name says it is a look-alike (``*_n``, ``*.n.*``,
    ``*_fp``, ``*_f``, ``*FALSE*``, ``false_positive``, or a file whose own comment says it must not be found),
-   positive otherwise (a first line saying the key "should be not found" also makes it negative).
+   positive otherwise (a first line saying the key "should be not found" also makes it negative, and so does
+   ``bad.xml``, a malformed-XML parser sample without any credential).
 3. Files whose text cannot be reached without unpacking archives, compressed streams or binary containers
    (``.gz``, ``.jks``, ``.rpm``, images, ...) are excluded: that is CredSweeper's depth scanning, not message
    scanning. Office and PDF samples are included through ``aiwatch.detection.extract`` (same text for all).
@@ -94,6 +95,8 @@ _NEGATIVE_LINE_SUFFIX = re.compile(r":F\s*$")
 _SECTION_HEADER = re.compile(r"^\s*(#\s*)?(tp|fp|positive|negative)\s*:?\s*$", re.IGNORECASE)
 _BLOCK_START = re.compile(r">>>\s*negative cases\s*>>>", re.IGNORECASE)
 _BLOCK_END = re.compile(r"<<<\s*negative cases\s*<<<", re.IGNORECASE)
+# Samples that exercise CredSweeper's parsers rather than hold a credential.
+_NO_CREDENTIAL = frozenset({"bad.xml"})
 _TEXT_FORMATS = {"text", "json", "xml", "html", "csv", "pdf", "docx", "xlsx", "pptx"}
 
 
@@ -150,6 +153,8 @@ def _units_of(name: str, text: str) -> list[SecretUnit]:
     remainder = "\n".join(rest)
     if remainder.strip():
         first_line = remainder.strip().splitlines()[0]
-        negative = bool(_NEGATIVE_NAME.search(name) or _SAYS_NOT_FOUND.search(first_line))
+        negative = bool(
+            _NEGATIVE_NAME.search(name) or _SAYS_NOT_FOUND.search(first_line) or name in _NO_CREDENTIAL
+        )
         units.append(SecretUnit(f"{name}#file", name, remainder, not negative, "file-name"))
     return units
