@@ -193,11 +193,11 @@ HTML_IMAGE = re.compile(r"<img\b[^>]{0,300}?\bsrc\s*=\s*[\"']?(https?://[^\"'\s>
 MARKDOWN_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,300}\]\(\s*<?(https?://[^\s)>]+)")
 
 DISCUSSION = re.compile(
-    r"\b(?:prompt injections?|jailbreak(?:s|ing)?|attacks?|attackers?"
-    r"|adversarial|red[- ]team\w*|defen[cs]es?|"
-    r"defend|mitigat\w+|detect\w*|protect\w* against|classif\w+|examples? of|such as|what is|what are|"
-    r"explain|how (?:do|does|can|to|would)|why (?:do|does|is)|researchers?|paper|security training|awareness|"
-    r"phrases? like|e\.g\.|for instance|quot\w+|definition|vulnerab\w+|owasp)\b"
+    r"\b(?:prompt injections?|injection attacks?"
+    r"|jailbreak(?:s|ing)? (?:prompts?|attempts?|attacks?|techniques?)|jailbreaking"
+    r"|attackers?|adversarial prompts?|red[- ]team\w*|defen[cs]es? against|defend against"
+    r"|mitigat\w+|detect\w*|protect\w* against|classifiers?|examples? of|researchers?"
+    r"|security (?:awareness|training|team)|phrases? like|vulnerab\w+|owasp)\b"
 )
 QUOTED = re.compile(r"[\"“'‘`][^\"”'’`\n]{6,200}[\"”'’`]")
 

@@ -70,15 +70,15 @@ def _threshold(probabilities: list[float], labels: list[int], max_fpr: float, fl
     return round(max(floor, cut + 1e-4), 4)
 
 
-def _model_spec(rows: list[datasets.Row], name: str) -> dict[str, object]:
+def _model_spec(rows: list[datasets.Row], name: str, floors: tuple[float, float]) -> dict[str, object]:
     labels = [row[1] for row in rows]
     weights, bias, cv = _fit([row[0] for row in rows], labels)
     # WildGuard "benign" rows include unlabelled jailbreak framings: leave them out of threshold choice.
     clean = [i for i, row in enumerate(rows) if not row[2].endswith("wildguard_judgecomp")]
     cv_clean, labels_clean = [cv[i] for i in clean], [labels[i] for i in clean]
     thresholds = {
-        "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, 0.7),
-        "high": _threshold(cv_clean, labels_clean, FPR_HIGH, 0.4),
+        "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, floors[0]),
+        "high": _threshold(cv_clean, labels_clean, FPR_HIGH, floors[1]),
     }
     print(
         f"{name}: {len(rows)} texts, {sum(labels)} positives, {len(weights)} weights, thresholds {thresholds}"
@@ -106,8 +106,9 @@ def train(datasets_dir: Path) -> None:
     attack_rows += benign + gptfuzz
     jailbreak_rows = [(t, int(y == 1 and _is_jailbreak(s)), s) for t, y, s in attack_rows]
     specs = {
-        "injection": _model_spec(attack_rows, "injection"),
-        "jailbreak": _model_spec(jailbreak_rows, "jailbreak"),
+        # floors: CV thresholds below 0.7 / 0.4 flag short benign prompts that merely mention AI
+        "injection": _model_spec(attack_rows, "injection", (0.7, 0.4)),
+        "jailbreak": _model_spec(jailbreak_rows, "jailbreak", (0.7, 0.4)),
     }
     artefact = {"version": VERSION, "models": specs}
     payload = json.dumps(artefact, sort_keys=True, separators=(",", ":")).encode("utf-8")
