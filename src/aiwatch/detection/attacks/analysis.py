@@ -24,7 +24,9 @@ PROMPT_INJECTION = "attack.prompt_injection"
 JAILBREAK = "attack.jailbreak"
 SYSTEM_PROMPT_EXTRACTION = "attack.system_prompt_extraction"
 DATA_EXFILTRATION = "attack.data_exfiltration"
-INDIRECT_INJECTION = "attack.indirect_injection"  # phrase family only; reported as prompt_injection
+# Phrase families only, reported as prompt_injection (the engine renames it for files and tool output).
+INDIRECT_INJECTION = "attack.indirect_injection"
+INDIRECT_INJECTION_WEAK = "attack.indirect_injection_weak"
 RULES = (PROMPT_INJECTION, JAILBREAK, SYSTEM_PROMPT_EXTRACTION, DATA_EXFILTRATION)
 
 SEVERITY = {
@@ -140,25 +142,23 @@ def _is_discussion(window: _Window, text_slice: str) -> bool:
 
 
 def _offer(candidates: dict[str, _Candidate], rule: str, candidate: _Candidate) -> None:
-    """Keep the best evidence per rule; a phrase match keeps its precise span when the model agrees."""
+    """Keep the best evidence per rule; a strong phrase match keeps its precise span when the model agrees."""
     current = candidates.get(rule)
     if current is None:
         candidates[rule] = candidate
         return
-    precise_current = current.source != "model"
-    precise_new = candidate.source != "model"
-    if precise_current and not precise_new:
-        if candidate.score > current.score and current.score >= DISCUSSION_SCORE + 0.01:
-            current.score = candidate.score
+    strong_new = candidate.source != "model" and candidate.score > DISCUSSION_SCORE
+    strong_current = current.source != "model" and current.score > DISCUSSION_SCORE
+    if strong_current and not strong_new:
+        if candidate.source == "model":
+            current.score = max(current.score, candidate.score)
         return
-    if (precise_new and not precise_current) or candidate.score > current.score:
-        if (
-            precise_new
-            and not precise_current
-            and current.score > candidate.score
-            and candidate.score > DISCUSSION_SCORE
-        ):
-            candidate.score = current.score
+    if strong_new and not strong_current:
+        if current.source == "model":
+            candidate.score = max(candidate.score, current.score)
+        candidates[rule] = candidate
+        return
+    if candidate.score > current.score:
         candidates[rule] = candidate
 
 
@@ -176,7 +176,7 @@ def _rules_in_window(window: _Window, where: Where | None, candidates: dict[str,
     discussion: bool | None = None
     families = [PROMPT_INJECTION, JAILBREAK, SYSTEM_PROMPT_EXTRACTION, DATA_EXFILTRATION]
     if where in INDIRECT_PLACES:
-        families.append(INDIRECT_INJECTION)
+        families += [INDIRECT_INJECTION, INDIRECT_INJECTION_WEAK]
     for family in families:
         for index in possible.get(family, ()):
             match = patterns.FAMILIES[family][index].search(window.normalized)
@@ -184,10 +184,10 @@ def _rules_in_window(window: _Window, where: Where | None, candidates: dict[str,
                 continue  # the Hyperscan prefilter over-approximates
             if discussion is None:
                 discussion = _is_discussion(window, window.normalized)
-            score = DISCUSSION_SCORE if discussion else RULE_SCORE
+            score = DISCUSSION_SCORE if discussion or family == INDIRECT_INJECTION_WEAK else RULE_SCORE
             start, end = window.start + match.start(), window.start + match.end()
             evidence = f'phrase "{_snippet(window.normalized, match.start(), match.end())}"'
-            rule = PROMPT_INJECTION if family == INDIRECT_INJECTION else family
+            rule = PROMPT_INJECTION if family in (INDIRECT_INJECTION, INDIRECT_INJECTION_WEAK) else family
             _offer(candidates, rule, _Candidate(start, end, score, evidence, "rule"))
             break
 

@@ -77,6 +77,16 @@ INDIRECT_INJECTION = [
     ),
 ]
 
+# Weaker indirect evidence (only counts at high sensitivity): a document telling its reader how to shape
+# "your reply", or pushing a code block into "your" work. Legitimate emails and answers do this too.
+INDIRECT_INJECTION_WEAK = [
+    re.compile(
+        r"\b(?:in|into|to|within|enhance|augment|modify|format|start|begin|end|convert)\s+your\s+"
+        r"(?:response|reply|answer|output)s?\b"
+    ),
+    re.compile(r"\b(?:the\s+)?(?:following|subsequent|below)\s+code\s+(?:block|snippet|excerpt|section)\b"),
+]
+
 JAILBREAK = [
     re.compile(
         r"\bdo anything now\b|\bdan mode\b|\b(?:better|anti)-?dan\b"
@@ -183,6 +193,7 @@ EXFILTRATION_INSTRUCTIONS = [
 FAMILIES: dict[str, list[re.Pattern[str]]] = {
     "attack.prompt_injection": INJECTION,
     "attack.indirect_injection": INDIRECT_INJECTION,
+    "attack.indirect_injection_weak": INDIRECT_INJECTION_WEAK,
     "attack.jailbreak": JAILBREAK,
     "attack.system_prompt_extraction": SYSTEM_PROMPT_EXTRACTION,
     "attack.data_exfiltration": EXFILTRATION_INSTRUCTIONS,
