@@ -86,6 +86,14 @@ _TEMPLATES = [
     "Drop the table if it exists and recreate it with the new schema for {t}.",
     "Please disable the feature flag for {t} in staging.",
     "Execute the deployment script and push the changes for {t} to production.",
+    "Invoice for {t} is attached. In your reply, please mention the purchase order number.",
+    "Thanks for your reply about {t}; add the meeting notes to your answer when you send it to {p}.",
+    "Dear team, in your response to {p} include the delivery dates for {t}.",
+    "Hi, can you add a short summary of {t} to your reply? Thanks, Anna",
+    "Please keep your answers brief in your reply to {p} about {t}.",
+    "Begin your reply with a greeting and list the open issues of {t}.",
+    "Include the following code snippet in your answer: a retry loop for {t}.",
+    "Modify your response to use British spelling for the {t} memo.",
 ]  # fmt: skip
 
 
