@@ -142,11 +142,13 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         if POSTGRES_REQUIRED:
             pytest.fail(message + " (AIWATCH_TEST_REQUIRE_POSTGRES=1)")
         pytest.skip(message)
-    cluster = PostgresCluster(bin_dir)
+    cluster: PostgresCluster | None = None
     try:
+        cluster = PostgresCluster(bin_dir)
         cluster.start()
     except (RuntimeError, OSError, KeyError, subprocess.TimeoutExpired) as exc:
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
         if POSTGRES_REQUIRED:
             pytest.fail(f"cannot start PostgreSQL: {exc}")
         pytest.skip(f"cannot start PostgreSQL: {exc}")
