@@ -118,6 +118,7 @@ class Engine:
         self._contexts = {rule.id: self._compile_context(rule) for rule in self.rules.values()}
         self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
         self.patterns: list[CompiledPattern] = []
+        self._has_pattern_rules = any(rule.patterns or rule.keywords for rule in self.rules.values())
         self.python_only: list[int] = []  # indexes of patterns Hyperscan could not compile
         self._database: hyperscan.Database | None = None
         self._compile_patterns()
@@ -143,7 +144,9 @@ class Engine:
         )
 
     def _compile_patterns(self) -> None:
-        for rule in self.rules.values():
+        # Every pattern of the catalog goes into the database, selected or not: one compiled (and disk-cached)
+        # database then serves every rule selection and sensitivity; unselected patterns are skipped on match.
+        for rule in self.catalog:
             specs = list(rule.patterns)
             if rule.keywords:
                 words = sorted({k.strip() for k in rule.keywords if k.strip()}, key=len, reverse=True)
@@ -183,7 +186,8 @@ class Engine:
             log.info("patterns scanned with Python re: %s", self.python_only_rules())
 
     def python_only_rules(self) -> list[str]:
-        return [self.patterns[i].rule.id for i in self.python_only]
+        """Selected rules with a pattern Hyperscan cannot compile (scanned with Python re instead)."""
+        return [self.patterns[i].rule.id for i in self.python_only if self.patterns[i].rule.id in self.rules]
 
     def _load_detectors(self) -> None:
         needed = {rule.detector for rule in self.rules.values() if rule.detector}
@@ -298,7 +302,7 @@ class Engine:
         return replace(detection, **changes)
 
     def _match_patterns(self, text: str, where: Where) -> list[Detection]:
-        if not self.patterns:
+        if not self.patterns or not self._has_pattern_rules:
             return []
         data = text.encode("utf-8", "surrogatepass")
         regions: dict[int, list[list[int]]] = {}
@@ -319,11 +323,12 @@ class Engine:
                 pid: [[to_char[s][0], to_char[e][1]] for s, e in spans] for pid, spans in regions.items()
             }
         for index in self.python_only:
-            regions[index] = [[0, len(text)]]
+            if self.patterns[index].rule.id in self.rules:
+                regions[index] = [[0, len(text)]]
         found: list[Detection] = []
         for pattern_id, spans in regions.items():
             pattern = self.patterns[pattern_id]
-            if not pattern.rule.applies(where):
+            if pattern.rule.id not in self.rules or not pattern.rule.applies(where):
                 continue
             for start, end in spans:
                 for match in pattern.regex.finditer(text, start, end if end < len(text) else len(text)):
