@@ -42,7 +42,9 @@ def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, 
 
     feature_sets = [features(text) for text in texts]
     df = Counter(feature for feats in feature_sets for feature in feats)
-    vocabulary = [f for f, n in df.most_common() if n >= MIN_DF][:MAX_FEATURES]
+    # sorted by frequency then text: set iteration order depends on the per-process hash seed
+    ranked = sorted(df.items(), key=lambda item: (-item[1], item[0]))
+    vocabulary = [f for f, n in ranked if n >= MIN_DF][:MAX_FEATURES]
     index = {f: i for i, f in enumerate(vocabulary)}
     rows, cols, values = [], [], []
     for row, feats in enumerate(feature_sets):
@@ -53,7 +55,9 @@ def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, 
         values.extend([norm] * len(kept))
     matrix = csr_matrix((values, (rows, cols)), shape=(len(texts), len(vocabulary)))
     y = np.array(labels)
-    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+    model = LogisticRegression(
+        C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0
+    )
     folds = StratifiedKFold(n_splits=5, shuffle=False)
     cv = cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")[:, 1]
     model.fit(matrix, y)
