@@ -45,12 +45,7 @@ ignore previous instructions prompt system reveal password do can will from have
 )
 _WORD = re.compile(r"[A-Za-z]+")
 
-_SKIP_SPANS = re.compile(
-    r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+"
-    r"|-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----"
-    r"|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"
-    r"|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX_ONLY = re.compile(r"[0-9A-Fa-f]+")
 _CODE_PUNCT = re.compile(r"[(){}\[\];=<>$|&]")
 
@@ -72,10 +67,9 @@ def find_encoded_segments(text: str) -> list[EncodedSegment]:
     if "url" in shapes:
         candidates.extend((m.start(), m.end(), "url") for m in _PERCENT.finditer(text))
     if candidates:
-        skip = [m.span() for m in _SKIP_SPANS.finditer(text)]
         taken: list[tuple[int, int]] = []
         for start, end, kind in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0])))[:MAX_CANDIDATES]:
-            if _overlaps(start, end, skip) or _overlaps(start, end, taken):
+            if _owned_elsewhere(text, start, end) or _overlaps(start, end, taken):
                 continue
             segment = _decode_segment(text[start:end], kind, start, end)
             if segment is not None:
@@ -118,6 +112,21 @@ def _shapes(text: str) -> set[str]:
     with _shape_lock:  # one scratch space: one scan at a time
         _shape_database().scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
     return found
+
+
+def _owned_elsewhere(text: str, start: int, end: int) -> bool:
+    """Image data URIs, PEM bodies, JWTs and UUIDs: checked around the candidate, not over the whole text."""
+    if text[max(0, start - 7) : start] == "base64," and text.rfind("data:", max(0, start - 120), start) >= 0:
+        return True
+    begin = text.rfind("-----BEGIN ", 0, start)
+    if begin >= 0 and text.find("-----END ", begin, start) < 0:
+        return True
+    run = text[start:end]
+    if run.startswith("eyJ") and (text[end : end + 1] == "." or text[start - 1 : start] == "."):
+        return True
+    if text[start - 1 : start] == "." and text.rfind("eyJ", max(0, start - 2048), start) >= 0:
+        return True  # signature or payload segment of a JWT
+    return _UUID.fullmatch(run) is not None
 
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
