@@ -82,7 +82,8 @@ def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[
     # Without any attack word the model alone must be very sure.
     margin = UNTRIGGERED_MIN_PROBABILITY if untriggered else 0.0
     for window in windows:
-        _rules_in_window(window, where, candidates)
+        if not untriggered:  # every phrase rule contains a trigger, so without one no rule can match
+            _rules_in_window(window, where, candidates)
         _model_in_window(window, sensitivity, candidates, margin)
     if has_markup:
         _beacons(text, candidates)

@@ -35,7 +35,9 @@ PHRASES = [
     rb"\bforget (?:\w+ ){0,3}(?:above|before|previous|prior|earlier|everything|all|your)",
     rb"\b(?:previous|prior|above|earlier|preceding|initial|original)\W+(?:\w+\W+){0,2}(?:guidance|directions?"
     rb"|rules|directives?|programming|orders)",
-    rb"\b(?:new|updated|real|actual|true|only|revised)\s+(?:task|rules?|directives?|goal|objective|purpose|job)",
+    rb"\b(?:new|updated|real|actual|true|only|revised|overriding)\s+(?:system\s+)?(?:task|rules?|directives?"
+    rb"|goal|objective|purpose|job|instructions?)",
+    rb"\bsafety\s*[:=]",
     rb"\b(?:act|acting|behave|respond|answer|reply) as\b",
     rb"\byou(?: are|'re| will be| will act as) (?:now|no longer|free|designed|programmed"
     rb"|going to (?:act|pretend|be)|an? (?:ai|assistant|language model|chatbot))",
@@ -44,7 +46,8 @@ PHRASES = [
     rb"\b(?:from now on|stay in character|break character|do anything|developer mode|dev mode|god mode)\b",
     rb"\b(?:no|without|free of|free from|not bound by|beyond)\s+(?:any\s+)?(?:\w+\s+)?(?:limits|limitations"
     rb"|filters|rules|morals|ethics|boundaries|constraints|censorship|restrictions)",
-    rb"\b(?:in|into|to|within) your (?:response|reply|answer|output|solution|codebase|implementation)\b",
+    rb"\b(?:in|into|to|within|enhance|augment|modify|format|start|begin|end|convert) your (?:response|reply"
+    rb"|answer|output|solution|codebase|implementation)",
     rb"\b(?:following|subsequent|below) code (?:block|snippet|excerpt|section)",
     rb"\b(?:note|message|attention|instructions?) (?:to|for) (?:the |an? )?" + _AI,
     rb"\b" + _AI + rb"s? (?:reading|processing|summari[sz]ing|analy[sz]ing) this",
@@ -55,9 +58,10 @@ PHRASES = [
     rb"\bsystem\s*(?:prompt|message|instructions|override|:|\])|\[/?(?:system|inst)\]|<<\s*sys"
     rb"|###\s*(?:system|instruction)",
     rb"!\[|<img\b",
-    rb"\b(?:send|upload|forward|transmit|exfiltrate|append|encode|leak)\b.{0,60}\b(?:conversation"
-    rb"|chat history|previous messages|secrets|passwords|api keys?|credentials|personal (?:data|information)"
-    rb"|user'?s? data)\b",
+    rb"\b(?:send|post|upload|forward|transmit|exfiltrate|leak|email|submit|append|add|attach|encode|put"
+    rb"|include|embed|pass)\b.{0,60}\b(?:conversation|chat|previous messages|message history|the above"
+    rb"|everything above|secrets?|passwords?|api keys?|credentials|access tokens?|user'?s?|personal"
+    rb"|system prompt|memor)",
     rb"\b(?:safety|content|moderation|ethical|usage) "
     rb"(?:filters?|polic|guidelines|protocols|checks|off|disabled)",
     rb"\b(?:disable|deactivate|turn off|switch off) (?:\w+ )?(?:safety|filters?|guardrails?|moderation"
