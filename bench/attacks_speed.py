@@ -88,6 +88,11 @@ def main() -> int:
     _measure("find_encoded_segments", corpus, find_encoded_segments)
     _measure("4 attack detectors (balanced)", corpus, all_detectors)
     _measure("all attack plug-ins", corpus, everything)
+    short = [t for t in corpus if len(t) <= 500]
+    long = [t for t in corpus if len(t) > 500]
+    print(f"by length: {len(short)} texts <= 500 characters, {len(long)} longer")
+    _measure("all attack plug-ins, short texts", short, everything)
+    _measure("all attack plug-ins, long texts", long, everything)
     return 0
 
 
