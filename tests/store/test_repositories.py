@@ -20,6 +20,8 @@ from aiwatch.store.models import (
     LogEvent,
     Memory,
     Message,
+    RawObject,
+    StoredFile,
     WorkspaceUser,
 )
 
@@ -333,3 +335,38 @@ def test_json_values_round_trip(sessions: sessionmaker[Session], integration_id:
         repo.upsert_users(session, integration_id, [{"user_id": "user-1", "raw": raw}])
     with sessions() as session:
         assert session.scalar(select(WorkspaceUser.raw)) == json.loads(json.dumps(raw))
+
+
+def test_content_hash_follows_the_scannable_content(
+    sessions: sessionmaker[Session], integration_id: int
+) -> None:
+    def stored_hashes() -> tuple[str | None, str | None]:
+        with sessions() as session:
+            raw_hash = session.scalar(select(RawObject.content_hash))
+            file_hash = session.scalar(select(StoredFile.content_hash))
+        return raw_hash, file_hash
+
+    with sessions.begin() as session:
+        repo.upsert_raw_objects(
+            session, integration_id, [{"stream": "automations", "object_id": "a", "raw": {"x": 1}}]
+        )
+        repo.upsert_files(session, integration_id, [{"kind": "user", "file_id": "file-1", "name": "a.pdf"}])
+    raw_first, file_first = stored_hashes()
+    assert raw_first is not None and file_first is None  # no extracted text yet
+    with sessions.begin() as session:
+        repo.upsert_raw_objects(
+            session, integration_id, [{"stream": "automations", "object_id": "a", "raw": {"x": 2}}]
+        )
+        repo.upsert_files(
+            session,
+            integration_id,
+            [{"kind": "user", "file_id": "file-1", "state": "fetched", "extracted_text": "SSN 078-05-1120"}],
+        )
+    raw_second, file_second = stored_hashes()
+    assert raw_second not in (None, raw_first)
+    assert file_second == repo.sha256_text("SSN 078-05-1120")
+    with sessions.begin() as session:  # a state change alone keeps the hash of the stored text
+        repo.upsert_files(
+            session, integration_id, [{"kind": "user", "file_id": "file-1", "state": "deleted"}]
+        )
+    assert stored_hashes()[1] == file_second

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -416,7 +416,9 @@ class IntegrationService:
             raise IntegrationNotFound(f"no integration named {name!r} (known: {listing})")
         return integration
 
-    def _modify(self, name: str, apply: Any, *, allow_removed: bool = False) -> IntegrationInfo:
+    def _modify(
+        self, name: str, apply: Callable[[Integration], None], *, allow_removed: bool = False
+    ) -> IntegrationInfo:
         with self._sessions() as session:
             integration = self._load(session, name)
             if integration.removed_at is not None and not allow_removed:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,47 +57,41 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _hash_of(*fields: str, single_text: bool = False) -> Callable[[dict[str, Any]], str | None]:
-    """A hash over ``fields`` of a (cleaned) row; None when the row does not carry all of them."""
-
-    def compute(row: dict[str, Any]) -> str | None:
-        if single_text:
-            value = row[fields[0]]
-            return None if value is None else sha256_text(value)
-        return sha256_text(canonical_json({name: row.get(name) for name in fields}))
-
-    compute.fields = fields  # type: ignore[attr-defined]
-    return compute
-
-
 @dataclass(frozen=True)
 class _Spec:
     key: tuple[str, ...]
-    content_hash: Callable[[dict[str, Any]], str | None] | None = None
+    # The scannable content: one field hashes its text (a JSON value as canonical JSON); several fields
+    # hash the canonical JSON of all of them.
+    hashed: tuple[str, ...] = ()
     insert_only: bool = False  # immutable rows (log events): first write wins
+
+    def content_hash(self, row: dict[str, Any]) -> str | None:
+        if len(self.hashed) == 1:
+            value = row.get(self.hashed[0])
+            if value is None:
+                return None
+            return sha256_text(value if isinstance(value, str) else canonical_json(value))
+        return sha256_text(canonical_json({name: row.get(name) for name in self.hashed}))
 
 
 _SPECS: dict[type[Base], _Spec] = {
     WorkspaceUser: _Spec(("integration_id", "user_id")),
     Agent: _Spec(("integration_id", "agent_id")),
     AgentConfig: _Spec(
-        ("integration_id", "agent_id", "config_id"),
-        _hash_of("name", "description", "instructions", "tools", "files"),
+        ("integration_id", "agent_id", "config_id"), ("name", "description", "instructions", "tools", "files")
     ),
     AgentSharedUser: _Spec(("integration_id", "agent_id", "user_id")),
     Conversation: _Spec(("integration_id", "conversation_id")),
     # Same hash as aiwatch.sync.merge.content_hash: SHA-256 of the message text.
-    Message: _Spec(("integration_id", "message_id"), _hash_of("text", single_text=True)),
-    StoredFile: _Spec(("integration_id", "kind", "file_id"), _hash_of("extracted_text", single_text=True)),
+    Message: _Spec(("integration_id", "message_id"), ("text",)),
+    StoredFile: _Spec(("integration_id", "kind", "file_id"), ("extracted_text",)),
     MessageFile: _Spec(("integration_id", "message_id", "file_id")),
-    Memory: _Spec(
-        ("integration_id", "user_id", "context_id", "entry_id"), _hash_of("content", single_text=True)
-    ),
+    Memory: _Spec(("integration_id", "user_id", "context_id", "entry_id"), ("content",)),
     Canvas: _Spec(("integration_id", "canvas_id")),
-    CanvasVersion: _Spec(("integration_id", "canvas_id", "version"), _hash_of("name", "content", "comments")),
+    CanvasVersion: _Spec(("integration_id", "canvas_id", "version"), ("name", "content", "comments")),
     LogFile: _Spec(("integration_id", "log_file_id")),
-    LogEvent: _Spec(("integration_id", "event_id"), _hash_of("raw", single_text=True), insert_only=True),
-    RawObject: _Spec(("integration_id", "stream", "object_id"), _hash_of("raw")),
+    LogEvent: _Spec(("integration_id", "event_id"), ("raw",), insert_only=True),
+    RawObject: _Spec(("integration_id", "stream", "object_id"), ("raw",)),
 }
 
 # Bookkeeping columns: written on change, never a reason for a change.
@@ -155,10 +149,9 @@ def bulk_upsert(
         missing = [name for name in spec.key if cleaned.get(name) is None]
         if missing:
             raise ValueError(f"{table.name} row lacks its key {', '.join(missing)}")
-        hasher = spec.content_hash
         # Rows that carry any scannable field get a fresh hash, so write those fields together.
-        if hasher is not None and any(name in cleaned for name in hasher.fields):  # type: ignore[attr-defined]
-            cleaned["content_hash"] = hasher(cleaned)
+        if any(name in cleaned for name in spec.hashed):
+            cleaned["content_hash"] = spec.content_hash(cleaned)
         if "updated_at" in table.columns:
             cleaned["updated_at"] = now
         by_key[tuple(cleaned[name] for name in spec.key)] = cleaned
