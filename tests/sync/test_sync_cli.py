@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
-from sync_harness import SyncHarness, emulator
 from typer.testing import CliRunner
 
 from aiwatch.cli import app
@@ -33,8 +33,8 @@ def test_sync_of_an_unknown_integration_exits_2_with_a_message(settings: Setting
     assert "nope" in result.output and "Traceback" not in result.output
 
 
-def test_sync_once_prints_a_summary_and_exit_code_reflects_errors(harness: SyncHarness) -> None:
-    with emulator(seed=51, users=2) as emu:
+def test_sync_once_prints_a_summary_and_exit_code_reflects_errors(harness: Any) -> None:
+    with harness.emulator(seed=51, users=2) as emu:
         harness.connect(emu)
         harness.connect(emu, name="broken", api_key="sk-proj-" + "z" * 48)
         result = CliRunner().invoke(app, ["sync", "--once", "--rate-limit-scale", "0"])
@@ -45,8 +45,8 @@ def test_sync_once_prints_a_summary_and_exit_code_reflects_errors(harness: SyncH
         assert "z" * 10 not in result.output
 
 
-def test_paused_integration_is_not_synced(harness: SyncHarness) -> None:
-    with emulator(seed=52, users=2) as emu:
+def test_paused_integration_is_not_synced(harness: Any) -> None:
+    with harness.emulator(seed=52, users=2) as emu:
         harness.connect(emu)
         harness.service.pause("ws")
         assert "paused" in CliRunner().invoke(app, ["sync", "ws", "--once"]).output
@@ -54,8 +54,8 @@ def test_paused_integration_is_not_synced(harness: SyncHarness) -> None:
         assert "No active integration" in result.output
 
 
-def test_ctrl_c_stops_the_sync_loop_cleanly_between_pages(harness: SyncHarness) -> None:
-    with emulator(seed=53, users=6, faults=("slow",), fault_rate=1.0, slow_seconds=0.05) as emu:
+def test_ctrl_c_stops_the_sync_loop_cleanly_between_pages(harness: Any) -> None:
+    with harness.emulator(seed=53, users=6, faults=("slow",), fault_rate=1.0, slow_seconds=0.05) as emu:
         info = harness.connect(emu)
         process = subprocess.Popen(
             [str(AIWATCH), "sync", "ws", "--interval", "3600", "--rate-limit-scale", "0"],

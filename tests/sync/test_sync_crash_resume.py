@@ -8,11 +8,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sync_harness import SyncHarness, emulator
-from sync_truth import assert_matches, duplicates
 
 from aiwatch.store import models
 from aiwatch.sync.context import WORKSPACE_LOG_TYPES
@@ -20,7 +19,7 @@ from aiwatch.sync.context import WORKSPACE_LOG_TYPES
 AIWATCH = Path(sys.executable).parent / "aiwatch"
 
 
-def _stored_messages(harness: SyncHarness, integration_id: int) -> int:
+def _stored_messages(harness: Any, integration_id: int) -> int:
     with harness.sessions() as session:
         return int(
             session.scalar(
@@ -37,9 +36,9 @@ def _sync_command() -> list[str]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(harness: SyncHarness) -> None:
+def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(harness: Any) -> None:
     # Every request is slowed down a little, so the kill lands while pages are still being committed.
-    with emulator(seed=41, users=8, faults=("slow",), fault_rate=1.0, slow_seconds=0.05) as emu:
+    with harness.emulator(seed=41, users=8, faults=("slow",), fault_rate=1.0, slow_seconds=0.05) as emu:
         info = harness.connect(emu)
         total_messages = sum(len(c.messages) for c in emu.workspace.conversations.values())
         env = {**os.environ, "NO_COLOR": "1"}
@@ -63,6 +62,5 @@ def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(harness: SyncH
         )
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert "connected" in rerun.stdout
-        with harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, WORKSPACE_LOG_TYPES)
-            assert duplicates(session, info.id) == {}
+        harness.assert_matches(info.id, emu.workspace, WORKSPACE_LOG_TYPES)
+        assert harness.duplicates(info.id) == {}

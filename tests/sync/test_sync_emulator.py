@@ -7,9 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sync_harness import SYNCED_EVENT_TYPES, TEST_OPTIONS, SyncHarness, emulator
-from sync_truth import assert_matches, duplicates
 
 from aiwatch.store import models
 from aiwatch.sync import persist
@@ -19,26 +16,19 @@ from aiwatch.sync.merge import CONVERSATIONS, LOG_FEED
 DAY = 86400.0
 
 
-def _rows(harness: SyncHarness, model: type[models.Base], integration_id: int) -> list[Any]:
-    with harness.sessions() as session:
-        return list(session.scalars(select(model).where(model.integration_id == integration_id)))
-
-
-def test_full_sync_equals_ground_truth_and_a_second_pass_changes_nothing(db_harness: SyncHarness) -> None:
-    with emulator(seed=21) as emu:
+def test_full_sync_equals_ground_truth_and_a_second_pass_changes_nothing(db_harness: Any) -> None:
+    with db_harness.emulator(seed=21) as emu:
         info = db_harness.connect(emu)
         summary = db_harness.sync()
         assert summary.ok, [(o.stream, o.status, o.message) for o in summary.outcomes]
         with db_harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
+            db_harness.assert_matches(info.id, emu.workspace, db_harness.SYNCED_EVENT_TYPES)
+            assert db_harness.duplicates(info.id) == {}
             first_counts = persist.counts(session, info.id)
         assert db_harness.integration().status == "connected"
 
         # Every GPT/project config version, and knowledge files fetched with their text.
-        agent_files = [
-            f for f in _rows(db_harness, models.StoredFile, info.id) if f.kind in ("gpt", "project")
-        ]
+        agent_files = [f for f in db_harness.rows(models.StoredFile, info.id) if f.kind in ("gpt", "project")]
         assert agent_files and all(f.state == "fetched" for f in agent_files)
         assert all(f.sha256 and f.extracted_text is not None for f in agent_files)
         truth_files = emu.workspace.files
@@ -46,19 +36,19 @@ def test_full_sync_equals_ground_truth_and_a_second_pass_changes_nothing(db_harn
         assert truth_files[text_file.file_id].document.raw.strip()[:40] in text_file.extracted_text
 
         # Log-feed text carries the model name; unknown event types are stored too.
-        messages = _rows(db_harness, models.Message, info.id)
+        messages = db_harness.rows(models.Message, info.id)
         assert any(m.source == LOG_FEED and m.model for m in messages)
         assert any(m.source == CONVERSATIONS and m.role == "tool" for m in messages)
-        events = _rows(db_harness, models.LogEvent, info.id)
+        events = db_harness.rows(models.LogEvent, info.id)
         assert any(e.event_type == "WORKSPACE_ANALYTICS_LOG" for e in events)
         assert any(e.event_type == "COSTS" for e in events)
-        assert {r.stream for r in _rows(db_harness, models.RawObject, info.id)} == {
+        assert {r.stream for r in db_harness.rows(models.RawObject, info.id)} == {
             "codex_tasks",
             "codex_environments",
             "automations",
             "recordings",
         }
-        cursors = {c.stream: c for c in _rows(db_harness, models.SyncCursor, info.id)}
+        cursors = {c.stream: c for c in db_harness.rows(models.SyncCursor, info.id)}
         assert cursors["conversations"].last_success_at is not None
         assert cursors["conversations"].items_synced > 0 and cursors["users"].last_error is None
 
@@ -66,11 +56,11 @@ def test_full_sync_equals_ground_truth_and_a_second_pass_changes_nothing(db_harn
         assert again.ok
         with db_harness.sessions() as session:
             assert persist.counts(session, info.id) == first_counts
-            assert duplicates(session, info.id) == {}
+            assert db_harness.duplicates(info.id) == {}
 
 
-def test_incremental_sync_picks_up_new_data_only(harness: SyncHarness) -> None:
-    with emulator(seed=22) as emu:
+def test_incremental_sync_picks_up_new_data_only(harness: Any) -> None:
+    with harness.emulator(seed=22) as emu:
         info = harness.connect(emu)
         assert harness.sync().ok
         workspace = emu.workspace
@@ -83,15 +73,14 @@ def test_incremental_sync_picks_up_new_data_only(harness: SyncHarness) -> None:
         assert summary.ok
         # Only conversations updated since the last pass (minus the safety margin) are listed again.
         assert summary.items("conversations") < sum(len(c.messages) for c in workspace.conversations.values())
-        with harness.sessions() as session:
-            assert_matches(session, info.id, workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
-        stored = {m.message_id: m for m in _rows(harness, models.Message, info.id)}
+        harness.assert_matches(info.id, workspace, harness.SYNCED_EVENT_TYPES)
+        assert harness.duplicates(info.id) == {}
+        stored = {m.message_id: m for m in harness.rows(models.Message, info.id)}
         assert stored[added.id].text == "One more question about the Q3 numbers"
 
 
-def test_deletes_are_reflected(harness: SyncHarness) -> None:
-    with emulator(seed=23) as emu:
+def test_deletes_are_reflected(harness: Any) -> None:
+    with harness.emulator(seed=23) as emu:
         info = harness.connect(emu)
         assert harness.sync().ok
         workspace = emu.workspace
@@ -112,43 +101,44 @@ def test_deletes_are_reflected(harness: SyncHarness) -> None:
 
         # The emulator does not move a removed conversation's update time: the daily full re-listing finds it.
         relist_now = SyncOptions(
-            extra_log_types=TEST_OPTIONS.extra_log_types, conversation_full_relist=timedelta(0)
+            extra_log_types=harness.TEST_OPTIONS.extra_log_types, conversation_full_relist=timedelta(0)
         )
         assert harness.sync(options=relist_now).ok
-        with harness.sessions() as session:
-            assert_matches(session, info.id, workspace, SYNCED_EVENT_TYPES)
-        conversations = {c.conversation_id: c for c in _rows(harness, models.Conversation, info.id)}
+        harness.assert_matches(info.id, workspace, harness.SYNCED_EVENT_TYPES)
+        conversations = {c.conversation_id: c for c in harness.rows(models.Conversation, info.id)}
         assert conversations[conversation.id].removed_by_admin is True
         texts = {
-            m.text for m in _rows(harness, models.Message, info.id) if m.conversation_id == conversation.id
+            m.text for m in harness.rows(models.Message, info.id) if m.conversation_id == conversation.id
         }
         assert texts == {"(Removed by your admin)"}
-        agents = {a.agent_id: a for a in _rows(harness, models.Agent, info.id)}
+        agents = {a.agent_id: a for a in harness.rows(models.Agent, info.id)}
         assert agents[gpt_id].deleted_at is not None
-        memories = {m.entry_id: m for m in _rows(harness, models.Memory, info.id)}
+        memories = {m.entry_id: m for m in harness.rows(models.Memory, info.id)}
         assert memories[entry.id].deleted is True
-        canvases = {c.canvas_id: c for c in _rows(harness, models.Canvas, info.id)}
+        canvases = {c.canvas_id: c for c in harness.rows(models.Canvas, info.id)}
         assert canvases[canvas.id].deleted_at is not None
 
 
-def test_expired_chat_uploads_are_recorded_and_not_retried(harness: SyncHarness) -> None:
-    with emulator(seed=24, days=4, conversations_per_user=4) as emu:
+def test_expired_chat_uploads_are_recorded_and_not_retried(harness: Any) -> None:
+    with harness.emulator(seed=24, days=4, conversations_per_user=4) as emu:
         info = harness.connect(emu)
         assert harness.sync().ok
         now = emu.workspace.now()
-        referenced = {row.file_id for row in _rows(harness, models.MessageFile, info.id)}
-        user_files = {f.file_id: f for f in _rows(harness, models.StoredFile, info.id) if f.kind == "user"}
+        referenced = {row.file_id for row in harness.rows(models.MessageFile, info.id)}
+        user_files = {f.file_id: f for f in harness.rows(models.StoredFile, info.id) if f.kind == "user"}
         assert referenced and referenced <= set(user_files)
         truth = emu.workspace.files
         expired = [fid for fid in user_files if truth[fid].expired(now)]
         fresh = [fid for fid in user_files if not truth[fid].expired(now) and not truth[fid].deleted]
         assert expired, "the workspace should hold uploads older than 24 h"
         assert all(user_files[fid].state == "expired" for fid in expired)
+        # The listing (file_format=url) already said so: no content request was spent on them.
+        assert all("no download URL" in (user_files[fid].extraction_error or "") for fid in expired)
         assert all(user_files[fid].state == "fetched" for fid in fresh)
         assert harness.sync().items("files") == 0  # nothing pending: expired files are not retried
 
 
-def test_log_feed_unavailable_falls_back_to_conversations(harness: SyncHarness) -> None:
+def test_log_feed_unavailable_falls_back_to_conversations(harness: Any) -> None:
     """A workspace whose log feed answers 403: message text comes from /conversations, nothing is lost."""
 
     class NoLogFeed(httpx.BaseTransport):
@@ -165,7 +155,7 @@ def test_log_feed_unavailable_falls_back_to_conversations(harness: SyncHarness) 
 
     from aiwatch.sources.chatgpt import ComplianceClient
 
-    with emulator(seed=25) as emu:
+    with harness.emulator(seed=25) as emu:
         info = harness.connect(emu)
 
         def without_log_feed(client: Any) -> Any:
@@ -179,23 +169,22 @@ def test_log_feed_unavailable_falls_back_to_conversations(harness: SyncHarness) 
         assert outcomes["logs:CONVERSATION_MESSAGE"].status == "unavailable"
         assert "log feed unavailable" in (outcomes["logs:AUTH_LOG"].message or "")
         assert summary.integration_status == "connected"
-        messages = _rows(harness, models.Message, info.id)
+        messages = harness.rows(models.Message, info.id)
         listed = [c for c in emu.workspace.conversations.values() if not c.is_temporary]
         assert len(messages) == sum(len(c.messages) for c in listed)
         assert all(m.source == CONVERSATIONS and m.model is None for m in messages)
 
         # Once the log feed is reachable, its text and model names merge into the same rows.
         assert harness.sync().ok
-        with harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
-        assert any(m.model for m in _rows(harness, models.Message, info.id))
+        harness.assert_matches(info.id, emu.workspace, harness.SYNCED_EVENT_TYPES)
+        assert harness.duplicates(info.id) == {}
+        assert any(m.model for m in harness.rows(models.Message, info.id))
 
 
-def test_stop_between_pages_then_resume_completes(harness: SyncHarness) -> None:
+def test_stop_between_pages_then_resume_completes(harness: Any) -> None:
     import threading
 
-    with emulator(seed=26, users=8) as emu:
+    with harness.emulator(seed=26, users=8) as emu:
         info = harness.connect(emu)
         stop = threading.Event()
 
@@ -210,28 +199,26 @@ def test_stop_between_pages_then_resume_completes(harness: SyncHarness) -> None:
             client.list_conversations = listed
             return client
 
-        options = SyncOptions(extra_log_types=TEST_OPTIONS.extra_log_types, conversation_page_size=5)
+        options = SyncOptions(extra_log_types=harness.TEST_OPTIONS.extra_log_types, conversation_page_size=5)
         summary = harness.sync(options=options, stop=stop, client_wrapper=stop_after_first_conversation_page)
         assert summary.stopped
         assert {o.status for o in summary.outcomes if o.stream == "gpts"} == {"stopped"}
         assert harness.sync(options=options).ok
-        with harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
+        harness.assert_matches(info.id, emu.workspace, harness.SYNCED_EVENT_TYPES)
+        assert harness.duplicates(info.id) == {}
 
 
 @pytest.mark.parametrize("page_size", [1, 3])
-def test_tiny_pages_still_sync_everything(harness: SyncHarness, page_size: int) -> None:
-    with emulator(seed=27, users=4, conversations_per_user=2) as emu:
+def test_tiny_pages_still_sync_everything(harness: Any, page_size: int) -> None:
+    with harness.emulator(seed=27, users=4, conversations_per_user=2) as emu:
         info = harness.connect(emu)
         options = SyncOptions(
-            extra_log_types=TEST_OPTIONS.extra_log_types,
+            extra_log_types=harness.TEST_OPTIONS.extra_log_types,
             conversation_page_size=page_size,
             list_page_size=page_size,
             log_page_size=page_size,
             canvas_page_size=page_size,
         )
         assert harness.sync(options=options).ok
-        with harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
+        harness.assert_matches(info.id, emu.workspace, harness.SYNCED_EVENT_TYPES)
+        assert harness.duplicates(info.id) == {}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sync_harness import SYNCED_EVENT_TYPES, TEST_OPTIONS, SyncHarness, emulator
-from sync_truth import assert_matches, duplicates
 
 from aiwatch.sync.context import SyncOptions
 
@@ -12,10 +12,8 @@ PROFILES = ("429-storm", "5xx-burst", "slow", "reset", "truncated-json", "duplic
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_every_fault_profile_still_ends_complete_and_duplicate_free(
-    harness: SyncHarness, profile: str
-) -> None:
-    with emulator(
+def test_every_fault_profile_still_ends_complete_and_duplicate_free(harness: Any, profile: str) -> None:
+    with harness.emulator(
         seed=31, users=4, conversations_per_user=3, faults=(profile,), fault_rate=0.2, slow_seconds=0.05
     ) as emu:
         info = harness.connect(emu)
@@ -27,13 +25,12 @@ def test_every_fault_profile_still_ends_complete_and_duplicate_free(
             summary = harness.sync()
         assert summary.ok, [(o.stream, o.message) for o in summary.outcomes if o.status == "error"]
         assert sum(emu.fault_counts.values()) > 0, f"{profile} never fired"
-        with harness.sessions() as session:
-            assert_matches(session, info.id, emu.workspace, SYNCED_EVENT_TYPES)
-            assert duplicates(session, info.id) == {}
+        harness.assert_matches(info.id, emu.workspace, harness.SYNCED_EVENT_TYPES)
+        assert harness.duplicates(info.id) == {}
 
 
-def test_wrong_key_marks_the_integration_error_and_stops_every_stream(harness: SyncHarness) -> None:
-    with emulator(seed=32, users=2) as emu:
+def test_wrong_key_marks_the_integration_error_and_stops_every_stream(harness: Any) -> None:
+    with harness.emulator(seed=32, users=2) as emu:
         harness.connect(emu, api_key="sk-proj-" + "x" * 48)
         summary = harness.sync()
         assert summary.integration_status == "error"
@@ -44,8 +41,8 @@ def test_wrong_key_marks_the_integration_error_and_stops_every_stream(harness: S
         assert "x" * 20 not in info.status_message  # never the key
 
 
-def test_key_without_compliance_scope_is_access_denied(harness: SyncHarness) -> None:
-    with emulator(seed=33, users=2, scopes=()) as emu:
+def test_key_without_compliance_scope_is_access_denied(harness: Any) -> None:
+    with harness.emulator(seed=33, users=2, scopes=()) as emu:
         harness.connect(emu)
         summary = harness.sync()
         assert summary.integration_status == "error"
@@ -54,8 +51,8 @@ def test_key_without_compliance_scope_is_access_denied(harness: SyncHarness) -> 
         assert "OpenAI support" in message
 
 
-def test_unknown_workspace_is_a_configuration_error(harness: SyncHarness) -> None:
-    with emulator(seed=34, users=2) as emu:
+def test_unknown_workspace_is_a_configuration_error(harness: Any) -> None:
+    with harness.emulator(seed=34, users=2) as emu:
         harness.connect(emu, workspace_id="0b9d6f4e-1f0c-4a43-9d55-1b2c3d4e5f60")
         summary = harness.sync()
         assert summary.integration_status == "error"
@@ -65,11 +62,11 @@ def test_unknown_workspace_is_a_configuration_error(harness: SyncHarness) -> Non
 
 
 def test_invalid_log_parameters_are_a_configuration_error_and_other_streams_continue(
-    harness: SyncHarness,
+    harness: Any,
 ) -> None:
     # COSTS is organization-scoped: asking for it at workspace level answers 422 naming the right path.
     options = SyncOptions(extra_log_types=("COSTS",))
-    with emulator(seed=35, users=3) as emu:
+    with harness.emulator(seed=35, users=3) as emu:
         info = harness.connect(emu)
         summary = harness.sync(options=options)
         outcomes = {o.stream: o for o in summary.outcomes if o.stream != "logs:COSTS"}
@@ -80,19 +77,17 @@ def test_invalid_log_parameters_are_a_configuration_error_and_other_streams_cont
         state = harness.integration()
         assert state.status == "error"
         assert (state.status_message or "").startswith("logs:COSTS: configuration error")
-        with harness.sessions() as session:
-            assert_matches(
-                session,
-                info.id,
-                emu.workspace,
-                tuple(t for t in SYNCED_EVENT_TYPES if t != "WORKSPACE_ANALYTICS_LOG"),
-            )
+        harness.assert_matches(
+            info.id,
+            emu.workspace,
+            tuple(t for t in harness.SYNCED_EVENT_TYPES if t != "WORKSPACE_ANALYTICS_LOG"),
+        )
 
 
-def test_recovery_after_an_error_sets_connected_again(harness: SyncHarness) -> None:
-    with emulator(seed=36, users=2) as emu:
+def test_recovery_after_an_error_sets_connected_again(harness: Any) -> None:
+    with harness.emulator(seed=36, users=2) as emu:
         harness.connect(emu, api_key="sk-proj-" + "y" * 48)
         assert harness.sync().integration_status == "error"
         harness.service.rotate_key("ws", emu.api_key)
-        assert harness.sync(options=TEST_OPTIONS).ok
+        assert harness.sync(options=harness.TEST_OPTIONS).ok
         assert harness.integration().status == "connected"

@@ -121,28 +121,37 @@ def merge_messages(session: Session, integration_id: int, rows: list[dict[str, A
 def add_referenced_files(
     session: Session, integration_id: int, files: list[dict[str, Any]], links: list[dict[str, Any]]
 ) -> None:
-    """Files named by messages or agent configs: created as pending, never resetting a fetched one."""
+    """Files named by messages or agent configs: new ones are created (pending, or expired when the listing
+    says so); a stored file only moves from pending to expired, never back (a fetched file stays fetched)."""
     keys = [(row["kind"], row["file_id"]) for row in files]
-    existing: set[tuple[str, str]] = set()
+    states: dict[tuple[str, str], str] = {}
     for start in range(0, len(keys), _CHUNK):
-        existing.update(
-            (kind, file_id)
-            for kind, file_id in session.execute(
-                select(models.StoredFile.kind, models.StoredFile.file_id).where(
-                    models.StoredFile.integration_id == integration_id,
-                    tuple_(models.StoredFile.kind, models.StoredFile.file_id).in_(
-                        keys[start : start + _CHUNK]
-                    ),
-                )
+        for kind, file_id, state in session.execute(
+            select(models.StoredFile.kind, models.StoredFile.file_id, models.StoredFile.state).where(
+                models.StoredFile.integration_id == integration_id,
+                tuple_(models.StoredFile.kind, models.StoredFile.file_id).in_(keys[start : start + _CHUNK]),
             )
-        )
-    new_files = [
-        {**row, "state": models.FileState.PENDING.value}
-        for row in files
-        if (row["kind"], row["file_id"]) not in existing
-    ]
-    repo.upsert_files(session, integration_id, new_files)
+        ):
+            states[(kind, file_id)] = state
+    expired = models.FileState.EXPIRED.value
+    writes = []
+    for row in files:
+        state = row.get("state") or models.FileState.PENDING.value
+        stored_state = states.get((row["kind"], row["file_id"]))
+        if stored_state is None:
+            writes.append({**row, "state": state, **_expired_note(state)})
+        elif stored_state == models.FileState.PENDING.value and state == expired:
+            writes.append(
+                {"kind": row["kind"], "file_id": row["file_id"], "state": expired, **_expired_note(state)}
+            )
+    repo.upsert_files(session, integration_id, writes)
     repo.link_message_files(session, integration_id, links)
+
+
+def _expired_note(state: str) -> dict[str, Any]:
+    if state != models.FileState.EXPIRED.value:
+        return {}
+    return {"extraction_error": "content expired (the listing gave no download URL; uploads are kept ~24 h)"}
 
 
 def pending_files(

@@ -41,7 +41,7 @@ class ConversationsStream(Stream):
                 since_timestamp=None if after else since,
                 after=after,
                 limit=ctx.options.conversation_page_size,
-                file_format="id",
+                file_format="url",  # a null download_url marks an expired upload: no request needed
             )
             items, has_more, last_id = page_parts(page)
             batch = conversation_rows(items)
@@ -132,12 +132,17 @@ def conversation_rows(items: list[dict[str, Any]]) -> ConversationBatch:
                     {
                         "kind": "user",
                         "file_id": file_id,
-                        "owner_user_id": item.get("user_id"),
+                        "owner_user_id": file.get("user_id") or item.get("user_id"),
                         "conversation_id": conversation_id,
                         "agent_id": None,
                         "name": file.get("name"),
-                        "created_at": from_unix(file.get("created_at")),
+                        "created_at": from_unix(file.get("created_at"))
+                        or from_unix(message.get("created_at")),
                         "size": file.get("size") if isinstance(file.get("size"), int) else None,
+                        # With file_format=url the API nulls download_url once the upload expired (~24 h).
+                        "state": "expired"
+                        if "download_url" in file and not file["download_url"]
+                        else "pending",
                     }
                 )
     batch.messages = list({row["message_id"]: row for row in batch.messages}.values())
