@@ -305,7 +305,7 @@ def main() -> int:
         estimate, _ = limited_estimate(free.counts, free.seconds)
         outcome = "ok" if limited.ok else "; ".join(limited.problems)
         print(
-            f"\n  model check on {args.check_users} users x {args.check_days} days, real limits on both sides: "
+            f"\n  model check on {args.check_users} users x {args.check_days} days, real limits both sides: "
             f"measured {limited.seconds:.1f} s, estimated {estimate:.1f} s "
             f"({sum(limited.counts.values())} requests; {outcome})"
         )
