@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import hyperscan
 
-from aiwatch.detection.classifiers.features import normalize
+from aiwatch.detection.classifiers.features import fold, normalize
 
 MAX_HITS = 64
 # Attack-specific word stems, matched at a word start with leetspeak classes ("1gn0r3" hits "disregard").
@@ -132,13 +132,13 @@ def _database() -> hyperscan.Database:
 
 def folded(text: str) -> str:
     """Text with look-alike letters folded (length-preserving); ASCII text is returned as is."""
-    return text if text.isascii() else normalize(text)
+    return text if text.isascii() else fold(text)
 
 
 def trigger_hits(text: str) -> list[int]:
     """End offsets (in characters of `text`) of up to MAX_HITS trigger matches."""
     hits, leetspeak = _scan(folded(text))
-    if leetspeak and text.isascii():  # rare: scan again with leetspeak folded
+    if leetspeak:  # rare: scan again with leetspeak folded
         hits = sorted(set(hits) | set(_scan(normalize(text))[0]))
     return hits
 

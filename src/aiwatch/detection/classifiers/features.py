@@ -47,20 +47,29 @@ def _build_table() -> dict[int, str]:
 _FOLD = _build_table()
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g", "@": "a",
                        "$": "s", "!": "i", "|": "l", "+": "t", "8": "b", "6": "g"})  # fmt: skip
-_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*[a-z][a-z0-9@$!|+]*")
+# Only tokens that mix letters with digits or symbols (the callback runs once per such token).
+_LEET_TOKEN = re.compile(
+    r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*(?:[a-z][0-9@$!|+]|[0-9@$!|+][a-z])[a-z0-9@$!|+]*"
+)
 _VERSIONED = re.compile(r"[a-z]+[0-9]+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
 TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
 
 
-def normalize(text: str) -> str:
-    """Lowercase, fold look-alike letters and leetspeak to ASCII; the result has the same length."""
+def fold(text: str) -> str:
+    """Lowercase and fold look-alike letters to ASCII (no leetspeak); the result has the same length."""
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lowercase to two (e.g. U+0130)
         lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
     if not lowered.isascii():
         lowered = lowered.translate(_FOLD)
+    return lowered
+
+
+def normalize(text: str) -> str:
+    """Lowercase, fold look-alike letters and leetspeak to ASCII; the result has the same length."""
+    lowered = fold(text)
     if _HAS_LEET.search(lowered):
         lowered = _LEET_TOKEN.sub(_unleet, lowered)
     return lowered
