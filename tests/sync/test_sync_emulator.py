@@ -222,3 +222,38 @@ def test_tiny_pages_still_sync_everything(harness: Any, page_size: int) -> None:
         assert harness.sync(options=options).ok
         harness.assert_matches(info.id, emu.workspace, harness.SYNCED_EVENT_TYPES)
         assert harness.duplicates(info.id) == {}
+
+
+def test_log_feed_backfill_starts_at_retention_edge_and_cursors_hold_on_empty_pages(harness: Any) -> None:
+    from datetime import UTC, datetime
+
+    with harness.emulator(seed=28, users=3) as emu:
+        info = harness.connect(emu)
+        requested: list[tuple[str, str]] = []
+
+        def record_log_listings(client: Any) -> Any:
+            original = client.list_log_files
+
+            def listed(principal_id: str, event_type: str, **kwargs: Any) -> Any:
+                requested.append((event_type, str(kwargs["after"])))
+                return original(principal_id, event_type, **kwargs)
+
+            client.list_log_files = listed
+            return client
+
+        assert harness.sync(client_wrapper=record_log_listings).ok
+        first_after = {event_type: after for event_type, after in reversed(requested)}
+        edge = datetime.fromisoformat(first_after["AUTH_LOG"].replace("Z", "+00:00"))
+        assert abs((datetime.now(UTC) - edge).total_seconds() - 30 * 86400) < 3600
+
+        # Every file of the synced types processed once, although boundary files are listed again.
+        synced = set(harness.SYNCED_EVENT_TYPES) | {"COSTS"}
+        files = [f for f in emu.workspace.log_files if f.event_type in synced]
+        assert len(harness.rows(models.LogFile, info.id)) == len(files)
+
+        cursors = {c.stream: c.cursor for c in harness.rows(models.SyncCursor, info.id)}
+        assert harness.sync().ok  # nothing new was cut: every listing answers an empty page
+        again = {c.stream: c.cursor for c in harness.rows(models.SyncCursor, info.id)}
+        log_streams = [s for s in cursors if s.startswith("logs:")]
+        assert log_streams and all(again[s] == cursors[s] for s in log_streams)
+        assert len(harness.rows(models.LogFile, info.id)) == len(files)
