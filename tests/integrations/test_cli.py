@@ -145,6 +145,13 @@ def test_test_against_unreachable_api_fails_with_a_table(
     assert API_KEY not in _output(result)
     listed = runner.invoke(app, ["integrations", "list"]).output
     assert "error" in listed
+    assert runner.invoke(app, ["integrations", "pause", "acme"]).exit_code == 0
+    paused_test = runner.invoke(app, ["integrations", "test", "acme"])
+    assert paused_test.exit_code == 1 and "stays Paused" in paused_test.output
+    from aiwatch.integrations.service import IntegrationService
+
+    stored = IntegrationService.open(settings).get("acme")
+    assert stored.paused and "last credential test failed" in (stored.status_message or "")
 
 
 def test_production_without_secret_key_exits_2(

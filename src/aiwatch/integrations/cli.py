@@ -196,11 +196,14 @@ def test_command(name: NameArgument) -> None:
             info.created_by,
         )
         del api_key
-        if report.ok:
+        first = report.failed[0] if report.failed else None
+        reason = f"{first.title}: {first.explanation}" if first else "a required check did not pass"
+        if info.paused:  # testing does not resume a paused integration
+            outcome = "passed" if report.ok else f"failed ({reason})"
+            service.set_status(info.name, IntegrationStatus.PAUSED, f"paused; last credential test {outcome}")
+        elif report.ok:
             service.set_status(info.name, IntegrationStatus.CONNECTED, "credentials verified")
         else:
-            first = report.failed[0] if report.failed else None
-            reason = f"{first.title}: {first.explanation}" if first else "a required check did not pass"
             service.set_status(info.name, IntegrationStatus.ERROR, reason)
 
     styles = {
@@ -223,10 +226,11 @@ def test_command(name: NameArgument) -> None:
     console.print(table)
     if report.support_email:
         console.print(Panel(report.support_email, title="Email to send to OpenAI support", expand=False))
+    state = "stays Paused" if info.paused else ("is Connected" if report.ok else "is marked Error")
     if report.ok:
-        console.print(f"[green]All required checks passed.[/] {info.name!r} is Connected.")
+        console.print(f"[green]All required checks passed.[/] {info.name!r} {state}.")
         return
-    console.print(f"[red]Required checks failed.[/] {info.name!r} is marked Error; apply the fixes above.")
+    console.print(f"[red]Required checks failed.[/] {info.name!r} {state}; apply the fixes above.")
     raise typer.Exit(EXIT_FAILED)
 
 
