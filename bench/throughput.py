@@ -91,21 +91,36 @@ def aiwatch_command() -> list[str]:
     return [found]
 
 
-def run_aiwatch_cli(corpus_file: Path, workers: int) -> dict:
-    """Wall clock of ``aiwatch scan`` over the file; output is parsed to check one line per record."""
-    command = [*aiwatch_command(), "scan", "--input", str(corpus_file), "--workers", str(workers)]
+_WRAPPER = """
+import resource, subprocess, sys, time
+with open(sys.argv[1], "wb") as out:
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE).returncode
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"aiwatch scan failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    lines = result.stdout.splitlines()
+print(code, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def run_aiwatch_cli(corpus_file: Path, workers: int, output: Path) -> dict:
+    """Wall clock of ``aiwatch scan`` over the file, run under a small wrapper process whose only children
+    are the CLI and its workers, so their peak RSS is not mixed with the other measurements."""
+    command = [*aiwatch_command(), "scan", "--input", str(corpus_file), "--workers", str(workers)]
+    result = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(output), *command], capture_output=True, text=True, check=False
+    )
+    try:
+        code, seconds, peak_kb = result.stdout.split()
+    except ValueError:
+        raise RuntimeError(f"aiwatch scan wrapper failed:\n{result.stderr[-3000:]}") from None
+    if code != "0":
+        raise RuntimeError(f"aiwatch scan exited with {code}")
+    with output.open(encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle]
     return {
-        "seconds": seconds,
+        "seconds": float(seconds),
         "output_lines": len(lines),
-        "detections": sum(len(json.loads(line).get("detections", [])) for line in lines),
-        # Largest resident set among the waited-for children (the CLI and its workers).
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "detections": sum(len(line.get("detections", [])) for line in lines),
+        "peak_rss_kb": int(peak_kb),  # largest of the CLI process and its workers
     }
 
 
@@ -162,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"aiwatch scan --workers {args.workers}, full corpus ...")
         tiny = tmpdir / "one.jsonl"
         write_jsonl(tiny, texts[:1])
-        startup = run_aiwatch_cli(tiny, args.workers)["seconds"]
-        cli = run_aiwatch_cli(full, args.workers)
+        startup = run_aiwatch_cli(tiny, args.workers, tmpdir / "one.out")["seconds"]
+        cli = run_aiwatch_cli(full, args.workers, tmpdir / "corpus.out")
         if cli["output_lines"] != len(texts):
             raise RuntimeError(f"aiwatch scan wrote {cli['output_lines']} lines for {len(texts)} records")
         cli.update(bytes=total, items=len(texts), startup_seconds=startup, workers=args.workers)
