@@ -289,28 +289,7 @@ _DATE_LIKE = re.compile(
     r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/\d{2,4})"
     r"(?:[ T]\d{1,2}|\s*$)"
 )
-_PHONE_REGIONS = (
-    "US",
-    "GB",
-    "DE",
-    "FR",
-    "NL",
-    "IT",
-    "ES",
-    "AU",
-    "IN",
-    "CA",
-    "BE",
-    "CH",
-    "AT",
-    "SE",
-    "DK",
-    "NO",
-    "PL",
-    "IE",
-    "BR",
-    "MX",
-)
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "NL", "IT", "ES", "AU", "IN", "BR", "DK", "PL")
 
 
 @validator("phone")

@@ -26,6 +26,8 @@ _CODE_LINE = re.compile(
     | ^[ \t]*(?://|/\*|\*/|\#\s|--\s)                          # comments
     """
 )
+# Cheap necessary signs of an unfenced code block (statement ends, block ends, indentation, calls).
+_BLOCK_MARKERS = (";\n", "{\n", "}\n", ":\n", "\n    ", "\n\t", ")\n", "();")
 _PROSE_HINT = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+[,.]?(?: |$)")
 _CODE_HINTS = (
     "{",
@@ -64,6 +66,10 @@ class SourceCodeDetector:
             found.append(_detection("code.source", fence.start(3), fence.end(3), score, language or "code"))
             covered.append(fence.span())
         minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
+        if sum(text.count(marker) for marker in _BLOCK_MARKERS) < minimum:
+            return (
+                found  # too few code-looking line ends or indents for an unfenced block: skip the line pass
+            )
         for start, end, code_lines in _code_blocks(text, minimum):
             if any(s <= start < e for s, e in covered):
                 continue
@@ -149,44 +155,57 @@ _CONFIG_KINDS: list[tuple[str, re.Pattern[str], int]] = [
         6,
     ),
 ]
-_CONFIG_HINTS = ("=", ":", "FROM ", "[")
+# A kind is only tried when its cheap marker occurs in the text (most texts have none).
+_CONFIG_MARKERS = {
+    "env": ("=",),
+    "kubernetes": ("apiVersion:",),
+    "dockerfile": ("FROM ", "from "),
+    "terraform": ('" {', '"{'),
+    "ci": ("jobs:", "stages:", "steps:", "pipeline:", "script:"),
+    "ini": ("[",),
+    "yaml": (":\n", ": "),
+}
+_LINE_PATTERNS = {
+    # The per-line patterns, run once over the whole text: `^` is any line start; a pattern that had to
+    # match the whole line still does (up to an optional CR), the others match a line prefix.
+    kind: re.compile(
+        typical.pattern.removesuffix("$") + (r"[ \t]*\r?$" if typical.pattern.endswith("$") else ""),
+        typical.flags | re.MULTILINE,
+    )
+    for kind, typical, _ in _CONFIG_KINDS
+}
+_INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 
 
 class ConfigDetector:
     name = "code_config"
 
     def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]:
-        if not any(hint in text for hint in _CONFIG_HINTS) or text.count("\n") < 1:
+        if "\n" not in text:
             return []
-        lines = text.splitlines(keepends=True)
-        offsets = []
-        position = 0
-        for line in lines:
-            offsets.append(position)
-            position += len(line)
         found = []
         factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
-        for kind, typical, needed in _CONFIG_KINDS:
-            hits = [
-                i for i, line in enumerate(lines) if len(line) < 500 and typical.match(line.rstrip("\r\n"))
-            ]
+        for kind, _typical, needed in _CONFIG_KINDS:
+            if not any(marker in text for marker in _CONFIG_MARKERS[kind]):
+                continue
+            hits = [m for m in _LINE_PATTERNS[kind].finditer(text) if m.end() - m.start() < 500]
             if len(hits) < max(1, round(needed * factor)):
                 continue
-            if kind == "yaml" and not _yaml_nested(lines, hits):
+            if kind == "yaml" and not _yaml_nested(text, hits):
                 continue
-            if kind == "ini" and sum(1 for line in lines if re.match(r"^\s*[\w.-]+\s*[=:]\s*\S", line)) < 2:
+            if kind == "ini" and len(_INI_ASSIGNMENT.findall(text)) < 2:
                 continue
             first, last = hits[0], hits[-1]
-            start = offsets[first] + len(lines[first]) - len(lines[first].lstrip())
-            end = offsets[last] + len(lines[last].rstrip("\r\n"))
+            start = first.start() + len(first.group(0)) - len(first.group(0).lstrip())
+            end = last.start() + len(last.group(0).rstrip("\r\n"))
             score = min(0.95, 0.6 + 0.05 * len(hits))
             found.append(_detection("code.config", start, end, score, kind))
         return found
 
 
-def _yaml_nested(lines: list[str], hits: list[int]) -> bool:
+def _yaml_nested(text: str, hits: list[re.Match[str]]) -> bool:
     """Plain "Name: value" lines are common in prose (emails, forms); config YAML nests."""
-    indented = sum(1 for i in hits if lines[i].startswith((" ", "\t")))
+    indented = sum(1 for m in hits if text[m.start() : m.start() + 1] in (" ", "\t"))
     return indented >= 3 and indented / len(hits) >= 0.3
 
 

@@ -61,6 +61,8 @@ class PatternSpec(_Strict):
     validators: list[str] | None = None  # overrides the rule's validators for this pattern
     requires_context: list[Sensitivity] | None = None  # overrides the rule's setting for this pattern
     label: str | None = None  # shown in details (e.g. which national ID)
+    # Longest match to look for, in characters, when the regex itself is unbounded (default 512).
+    max_length: int | None = Field(default=None, ge=1, le=1_000_000)
     # Reject a match whose preceding character is one of these (a decimal point before "14159 26535").
     not_preceded_by: str = ""
 
