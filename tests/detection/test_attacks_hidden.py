@@ -126,6 +126,15 @@ def test_single_variation_selector_after_emoji_is_benign() -> None:
     assert find_hidden_text("I ❤\ufe0f this ☺\ufe0e").detections == []
 
 
+def test_huge_invisible_runs_are_counted_in_linear_time() -> None:
+    text = "a" + "\u200d" * 1_000_000 + "b" + "\u200b\u200c" * 500_000 + "é"
+    result = find_hidden_text(text)
+    assert result.clean_text == "abé"
+    [detection] = result.detections
+    assert "U+200D×1000000" in detection.evidence
+    assert (detection.start, detection.end) == (1, len(text) - 1)
+
+
 def test_lone_surrogates_do_not_break_the_pass() -> None:
     text = "a\ud800b\u200b\u200bc\udfff"
     result = find_hidden_text(text)

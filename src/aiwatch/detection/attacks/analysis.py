@@ -8,6 +8,7 @@ on the span it relied on (the matched phrase, or the window with the highest mod
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,6 +45,7 @@ MIN_TOKENS = 3
 WHOLE_TEXT = 2_000  # texts up to this many characters are scored as one window
 WINDOW = 400  # characters either side of a trigger hit in longer texts
 MAX_WINDOWS = 12
+MAX_BEACONS = 256  # images/links judged per text and per kind
 INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT})
 
 
@@ -226,7 +228,7 @@ def _beacons(text: str, candidates: dict[str, _Candidate]) -> None:
         (patterns.HTML_IMAGE, True),
         (patterns.MARKDOWN_LINK, False),
     ):
-        for match in regex.finditer(text):
+        for match in itertools.islice(regex.finditer(text), MAX_BEACONS):
             beacon = judge_url(match.group(1), is_image)
             if beacon is None:
                 continue

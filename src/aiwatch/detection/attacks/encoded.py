@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import itertools
 import re
 import threading
 from functools import lru_cache
@@ -65,7 +66,8 @@ def find_encoded_segments(text: str) -> list[EncodedSegment]:
             if len(candidates) >= MAX_CANDIDATES:
                 break
     if "url" in shapes:
-        candidates.extend((m.start(), m.end(), "url") for m in _PERCENT.finditer(text))
+        runs = itertools.islice(_PERCENT.finditer(text), MAX_CANDIDATES)
+        candidates.extend((m.start(), m.end(), "url") for m in runs)
     if candidates:
         taken: list[tuple[int, int]] = []
         for start, end, kind in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0])))[:MAX_CANDIDATES]:

@@ -32,6 +32,7 @@ _SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 _REMOVABLE = re.compile(
     f"[{_ZERO_WIDTH}{_DIRECTION_MARKS}{_BIDI_EMBEDDINGS}{_BIDI_OVERRIDES}{_TAGS}{_SELECTORS}]+"
 )
+_SMUGGLING = re.compile(f"[{_TAGS}{_SELECTORS}]")
 _RTL_LETTER = re.compile(
     "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
 )
@@ -101,7 +102,22 @@ def find_hidden_text(text: str) -> HiddenText:
 
 
 def _classify_run(text: str, start: int, end: int, rtl_text: bool, found: _Findings) -> None:
-    """Sort one run of removable characters into benign, counted, override, tag or selector findings."""
+    """Sort one maximal run of removable characters into benign, counted, override, tag or selector findings.
+
+    The run is maximal, so the characters around it are visible ones: benign-use checks look at those, and
+    plain runs are counted in bulk (a megabyte of zero-width spaces costs one Counter, not a Python loop).
+    """
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    run = text[start:end]
+    if not _SMUGGLING.search(run):
+        counts = Counter(run)
+        if start == 0 and run[0] == "\ufeff":
+            counts["\ufeff"] -= 1  # byte-order mark at the start of a file
+        for char, count in counts.items():
+            if count > 0 and not _benign(ord(char), before, after, rtl_text):
+                _count(found, ord(char), count, start, end)
+        return
     i = start
     while i < end:
         cp = ord(text[i])
@@ -119,42 +135,31 @@ def _classify_run(text: str, start: int, end: int, rtl_text: bool, found: _Findi
             _selector_run(text, i, j, found)
             i = j
             continue
-        if not _benign_single(text, i, cp, rtl_text):
-            if cp in (0x202D, 0x202E) and not rtl_text:
-                found.overrides[cp] += 1
-                _extend(found.override_span, i)
-            elif not (
-                rtl_text
-                and (cp in (0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069)
-            ):
-                found.format_chars[cp] += 1
-                _extend(found.format_span, i)
+        if not (cp == 0xFEFF and i == 0) and not _benign(cp, before, after, rtl_text):
+            _count(found, cp, 1, i, i + 1)
         i += 1
 
 
-def _benign_single(text: str, i: int, cp: int, rtl_text: bool) -> bool:
-    if cp == 0xFEFF and i == 0:
-        return True  # byte-order mark at the start of a file
+def _count(found: _Findings, cp: int, count: int, start: int, end: int) -> None:
+    if cp in (0x202D, 0x202E):
+        found.overrides[cp] += count
+        _extend(found.override_span, start, end)
+    else:
+        found.format_chars[cp] += count
+        _extend(found.format_span, start, end)
+
+
+def _benign(cp: int, before: str, after: str, rtl_text: bool) -> bool:
+    if rtl_text and (cp in (0x200E, 0x200F, 0x061C) or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069):
+        return True  # direction marks, embeddings and overrides in genuinely right-to-left text
     if cp in (0x200C, 0x200D):
-        before = _neighbour(text, i, -1)
-        after = _neighbour(text, i, 1)
         if cp == 0x200D and (_is_emoji(before) or _is_emoji(after)):
             return True
         return bool(_JOINING_SCRIPT.match(before) or _JOINING_SCRIPT.match(after))
     if cp == 0x00AD:
         # soft hyphen between letters is a hyphenation hint from word processors
-        return _neighbour(text, i, -1).isalpha() and _neighbour(text, i, 1).isalpha()
+        return before.isalpha() and after.isalpha()
     return False
-
-
-def _neighbour(text: str, i: int, step: int) -> str:
-    """Nearest character on one side that is not itself removable (or '' at the text edge)."""
-    j = i + step
-    while 0 <= j < len(text):
-        if not _REMOVABLE.match(text[j]):
-            return text[j]
-        j += step
-    return ""
 
 
 def _tag_run(text: str, start: int, end: int, found: _Findings) -> None:
@@ -206,11 +211,12 @@ def _selector_run(text: str, start: int, end: int, found: _Findings) -> None:
     )
 
 
-def _extend(span: list[int], i: int) -> None:
+def _extend(span: list[int], start: int, end: int) -> None:
     if span:
-        span[1] = i + 1
+        span[0] = min(span[0], start)
+        span[1] = max(span[1], end)
     else:
-        span.extend((i, i + 1))
+        span.extend((start, end))
 
 
 def _counted_detection(counts: Counter[int], span: list[int], kind: str, base: float = 0.6) -> Detection:
