@@ -120,7 +120,7 @@ def zip_with(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def replace_member(package: bytes, name: str, content: bytes, chunks: int = 1) -> bytes:
+def replace_member(package: bytes, name: str, content: bytes, chunks: int = 1, prefix: bytes = b"") -> bytes:
     """Copy an Office package with one part replaced (``chunks`` repeats ``content`` while streaming)."""
     source = zipfile.ZipFile(io.BytesIO(package))
     buffer = io.BytesIO()
@@ -129,6 +129,7 @@ def replace_member(package: bytes, name: str, content: bytes, chunks: int = 1) -
             if info.filename != name:
                 archive.writestr(info.filename, source.read(info.filename))
         with archive.open(name, "w", force_zip64=True) as member:
+            member.write(prefix)
             for _ in range(chunks):
                 member.write(content)
     return buffer.getvalue()
@@ -501,3 +502,18 @@ def test_inside_a_daemonic_worker_extraction_runs_in_process() -> None:
     with multiprocessing.get_context("fork").Pool(1) as pool:
         text, error = pool.apply(_extract_docx_text, (make_docx(),))
     assert error is None and "alice@example.com" in text
+
+
+def test_xlsx_bomb_is_read_only_up_to_the_archive_limit() -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "header"
+    row = b'<row><c t="inlineStr"><is><t>bomb cell 123-45-6789</t></is></c></row>'
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    rows = row * (1024 * 1024 // len(row))
+    package = replace_member(save(workbook), "xl/worksheets/sheet1.xml", rows, chunks=64, prefix=head)
+    assert len(package) < 2 * 1024 * 1024
+    result = extract_text(package, "bomb.xlsx", limits=ExtractionLimits(max_unpacked_bytes=4 * 1024 * 1024))
+    assert result.format == "xlsx" and result.truncated and "expand" in (result.error or "")
+    assert "bomb cell 123-45-6789" in result.text
+    # Streamed up to the 4 MiB budget: far more rows than the first chunk, far fewer than the 64 MiB.
+    assert 30_000 < result.text.count("bomb cell") < 4 * 1024 * 1024 // len(row) + 1
