@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import hashlib
+import inspect
 import logging
 import os
 import re
@@ -128,6 +129,12 @@ class Engine:
         self._use_plugins = use_plugins
         self._plugin_names: set[str] = set()
         self._load_detectors()
+        # Detectors whose detect() takes the optional `where` (files and tool output are read differently).
+        self._where_aware = {
+            id(detector)
+            for _, detector in self._detectors
+            if "where" in inspect.signature(detector.detect).parameters
+        }
         self._local = threading.local()
 
     # ------------------------------------------------------------------------------------------ compile
@@ -255,7 +262,11 @@ class Engine:
     def _scan_visible(self, text: str, where: Where, depth: int, budget: list[int]) -> list[Detection]:
         found = self._match_patterns(text, where)
         for name, detector in self._detectors:
-            for detection in detector.detect(text, self.sensitivity):
+            if id(detector) in self._where_aware:
+                detections = detector.detect(text, self.sensitivity, where)  # type: ignore[call-arg]
+            else:
+                detections = detector.detect(text, self.sensitivity)
+            for detection in detections:
                 found.append(self._normalise_plugin(detection, where, name))
         if "encoded" in self._plugin_names and depth < MAX_DECODE_DEPTH:
             found.extend(self._scan_encoded(text, where, depth, budget))

@@ -43,6 +43,8 @@ class Detector(Protocol):
     """A family of rules that looks at a whole text (classifiers, decoders, structural checks).
 
     Pattern rules do not implement this: they are compiled into the engine's single Hyperscan database.
+    A detector may also accept an optional third argument ``where: Where | None`` (where the text lives); the
+    engine passes it to detectors whose ``detect`` has a parameter named ``where``.
     """
 
     name: str
