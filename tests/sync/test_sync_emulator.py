@@ -54,6 +54,8 @@ def test_full_sync_equals_ground_truth_and_a_second_pass_changes_nothing(db_harn
 
         again = db_harness.sync()
         assert again.ok
+        # Inventories without an incremental API are not listed again within options.inventory_refresh.
+        assert again.items("gpts") == again.items("canvases") == again.items("automations") == 0
         with db_harness.sessions() as session:
             assert persist.counts(session, info.id) == first_counts
             assert db_harness.duplicates(info.id) == {}
@@ -101,7 +103,9 @@ def test_deletes_are_reflected(harness: Any) -> None:
 
         # The emulator does not move a removed conversation's update time: the daily full re-listing finds it.
         relist_now = SyncOptions(
-            extra_log_types=harness.TEST_OPTIONS.extra_log_types, conversation_full_relist=timedelta(0)
+            extra_log_types=harness.TEST_OPTIONS.extra_log_types,
+            conversation_full_relist=timedelta(0),
+            inventory_refresh=timedelta(0),
         )
         assert harness.sync(options=relist_now).ok
         harness.assert_matches(info.id, workspace, harness.SYNCED_EVENT_TYPES)

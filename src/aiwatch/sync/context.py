@@ -40,6 +40,9 @@ class SyncOptions:
     # A full re-listing (no since_timestamp) at this interval catches changes that do not move a
     # conversation's update time, e.g. an admin removal leaving the "(Removed by your admin)" placeholder.
     conversation_full_relist: timedelta = timedelta(hours=24)
+    # Inventories without an incremental API (GPTs, projects, memories, canvases, later paths) are listed in
+    # full at most this often: each listing costs one or more requests per agent or per user.
+    inventory_refresh: timedelta = timedelta(hours=1)
     # The log feed keeps ~30 days; the first back-fill starts just inside that edge.
     log_retention: timedelta = timedelta(days=30)
     conversation_page_size: int = 100
@@ -66,6 +69,12 @@ class SyncContext:
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     items_by_stream: dict[str, int] = field(default_factory=dict)
+
+    def refresh_due(self, cursor: dict[str, Any]) -> bool:
+        """Whether an inventory stream's last complete listing is older than ``options.inventory_refresh``."""
+        completed = cursor.get("completed_at")
+        age = self.clock().timestamp() - completed if isinstance(completed, int | float) else None
+        return age is None or age >= self.options.inventory_refresh.total_seconds()
 
     def check_stop(self) -> None:
         if self.stop.is_set():

@@ -38,6 +38,8 @@ class AgentsStream(Stream):
     def run(self, ctx: SyncContext) -> int:
         cursor = ctx.load_cursor(self.name)
         after = cursor.get("after")
+        if after is None and not ctx.refresh_due(cursor):
+            return 0
         complete_listing = after is None
         seen: set[str] = set()
         total = 0
@@ -61,7 +63,9 @@ class AgentsStream(Stream):
                 configs.extend(agent_configs)
                 shared[agent_id] = shared_users
                 files.extend(knowledge_files(self.kind.kind, item, agent_configs))
-            next_cursor = {"after": last_id if has_more else None}
+            next_cursor = {"after": last_id, "completed_at": cursor.get("completed_at")}
+            if not (has_more and last_id):
+                next_cursor = {"after": None, "completed_at": ctx.clock().timestamp()}
             count = len(agents) + len(configs)
             with ctx.page(self.name, next_cursor, items=count) as session:
                 persist.upsert_agents(session, ctx.integration_id, agents)

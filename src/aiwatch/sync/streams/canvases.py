@@ -16,6 +16,8 @@ class CanvasesStream(Stream):
         from aiwatch.sources.chatgpt import errors
 
         cursor = ctx.load_cursor(self.name)
+        if cursor.get("user_after") is None and not ctx.refresh_due(cursor):
+            return 0
         with ctx.sessions() as session:
             user_ids = persist.user_ids(session, ctx.integration_id, after=cursor.get("user_after"))
         total = 0
@@ -25,7 +27,9 @@ class CanvasesStream(Stream):
             except errors.ObjectNotFound:
                 canvases, versions = [], []  # user removed meanwhile
             last = position == len(user_ids) - 1
-            next_cursor = {"user_after": None if last else user_id}
+            next_cursor = {"user_after": user_id, "completed_at": cursor.get("completed_at")}
+            if last:
+                next_cursor = {"user_after": None, "completed_at": ctx.clock().timestamp()}
             with ctx.page(self.name, next_cursor, items=len(versions)) as session:
                 persist.upsert_canvases(session, ctx.integration_id, canvases, versions)
                 # The user's listing was complete: canvases no longer listed were deleted.

@@ -7,6 +7,7 @@ is not an error.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from aiwatch.sync import persist
@@ -25,25 +26,34 @@ class LaterPathStream(Stream):
     def run(self, ctx: SyncContext) -> int:
         from aiwatch.sources.chatgpt import errors
 
+        cursor = ctx.load_cursor(self.name)
+        if cursor.get("user_after") is None and not ctx.refresh_due(cursor):
+            return 0
+        kept = {"completed_at": cursor.get("completed_at")}
         unsupported = f"{self.name} is not offered by this API (HTTP 404)"
-        if not self._per_user:
-            try:
-                return self._sync_list(ctx, None)
-            except errors.NotFound as exc:
-                raise StreamUnsupported(unsupported) from exc
-        with ctx.sessions() as session:
-            user_ids = persist.user_ids(session, ctx.integration_id, after=None)
         total = 0
-        for user_id in user_ids:
-            try:
-                total += self._sync_list(ctx, user_id)
-            except errors.ObjectNotFound:
-                continue  # that user is gone
-            except errors.NotFound as exc:  # the path itself is unknown
-                raise StreamUnsupported(unsupported) from exc
+        try:
+            if not self._per_user:
+                total = self._sync_list(ctx, None, kept)
+            else:
+                with ctx.sessions() as session:
+                    user_ids = persist.user_ids(session, ctx.integration_id, after=cursor.get("user_after"))
+                # Pages of a user are saved with the previous user as the checkpoint, so a crash inside a
+                # user's listing redoes that user ("" = from the first user, but mid-pass).
+                done = cursor.get("user_after") or ""
+                for user_id in user_ids:
+                    with suppress(errors.ObjectNotFound):  # that user is gone
+                        total += self._sync_list(ctx, user_id, {**kept, "user_after": done})
+                    done = user_id
+        except errors.WorkspaceNotFound:
+            raise
+        except errors.NotFound as exc:  # the path itself is unknown here
+            raise StreamUnsupported(unsupported) from exc
+        with ctx.page(self.name, {"user_after": None, "completed_at": ctx.clock().timestamp()}, items=0):
+            pass
         return total
 
-    def _sync_list(self, ctx: SyncContext, user_id: str | None) -> int:
+    def _sync_list(self, ctx: SyncContext, user_id: str | None, page_cursor: dict[str, Any]) -> int:
         after: str | None = None
         total = 0
         while True:
@@ -53,7 +63,7 @@ class LaterPathStream(Stream):
                 for item in items
                 if _object_id(item, user_id)
             ]
-            with ctx.page(self.name, {}, items=len(rows)) as session:
+            with ctx.page(self.name, page_cursor, items=len(rows)) as session:
                 persist.upsert_raw_objects(session, ctx.integration_id, self.name, rows)
             total += len(rows)
             if not (has_more and last_id) or last_id == after:

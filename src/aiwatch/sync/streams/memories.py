@@ -15,6 +15,8 @@ class MemoriesStream(Stream):
     def run(self, ctx: SyncContext) -> int:
         cursor = ctx.load_cursor(self.name)
         after = cursor.get("after")
+        if after is None and not ctx.refresh_due(cursor):
+            return 0
         complete_listing = after is None
         seen: set[tuple[str, str, str]] = set()
         total = 0
@@ -23,7 +25,9 @@ class MemoriesStream(Stream):
             items, has_more, last_id = page_parts(page)
             rows = memory_rows(items)
             seen.update((row["user_id"], row["context_id"], row["entry_id"]) for row in rows)
-            next_cursor = {"after": last_id if has_more else None}
+            next_cursor = {"after": last_id, "completed_at": cursor.get("completed_at")}
+            if not (has_more and last_id):
+                next_cursor = {"after": None, "completed_at": ctx.clock().timestamp()}
             with ctx.page(self.name, next_cursor, items=len(rows)) as session:
                 persist.upsert_memories(session, ctx.integration_id, rows)
                 if not (has_more and last_id) and complete_listing:
