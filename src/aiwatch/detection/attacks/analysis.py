@@ -9,6 +9,7 @@ on the span it relied on (the matched phrase, or the window with the highest mod
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from aiwatch.detection.attacks.exfiltration import judge_url
 from aiwatch.detection.attacks.prefilter import trigger_hits
 from aiwatch.detection.attacks.rulescan import possible_rules
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
-from aiwatch.detection.classifiers.linear import load_models
+from aiwatch.detection.classifiers.linear import LinearModel, load_models
 from aiwatch.detection.types import Detection, Where
 from aiwatch.domain import Sensitivity, Severity
 
@@ -45,8 +46,12 @@ MIN_TOKENS = 3
 WHOLE_TEXT = 2_000  # texts up to this many characters are scored as one window
 WINDOW = 400  # characters either side of a trigger hit in longer texts
 MAX_WINDOWS = 12
+MAX_SENTENCES = 64
 MAX_BEACONS = 256  # images/links judged per text and per kind
 INDIRECT_PLACES = frozenset({Where.FILE, Where.TOOL_OUTPUT})
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +221,24 @@ def _model_in_window(
             probability *= 0.75  # talking about attacks is not attacking; still visible at high sensitivity
         if probability < model.threshold(sensitivity):
             continue
+        start, end = _best_sentence(window, model)
         evidence = (
-            f"classifier {model.name} p={probability:.2f} on {window.end - window.start}-character window"
+            f"classifier {model.name} p={probability:.2f}, strongest sentence of {end - start} characters"
         )
-        _offer(candidates, rule, _Candidate(window.start, window.end, probability, evidence, "model"))
+        _offer(candidates, rule, _Candidate(start, end, probability, evidence, "model"))
+
+
+def _best_sentence(window: _Window, model: LinearModel) -> tuple[int, int]:
+    """The sentence of the window the model scores highest (run only once a window has fired)."""
+    best = (-1.0, window.start, window.end)
+    for match in itertools.islice(_SENTENCE.finditer(window.normalized), MAX_SENTENCES):
+        toks = tokens(match.group())
+        if len(toks) < MIN_TOKENS:
+            continue
+        score = model.score_tokens(toks)
+        if score > best[0]:
+            best = (score, window.start + match.start(), window.start + match.end())
+    return best[1], best[2]
 
 
 def _beacons(text: str, candidates: dict[str, _Candidate]) -> None:
