@@ -35,7 +35,7 @@ PROVIDER_CASES = [
     ("secret.digitalocean_token", "dop_v1_" + fake_token(64, HEX)),
     ("secret.databricks_token", "dapi" + fake_token(32, HEX)),
     ("secret.shopify_token", "shpat_" + fake_token(32, HEX)),
-    ("secret.telegram_bot_token", "123456789:AA" + fake_token(33)),
+    ("secret.telegram_bot_token", "730158462:AA" + fake_token(33)),
     ("secret.age_key", "AGE-SECRET-KEY-1" + fake_token(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")),
     ("secret.grafana_token", "glsa_" + fake_token(32) + "_" + fake_token(8, HEX)),
     ("secret.postman_key", "PMAK-" + fake_token(24, HEX) + "-" + fake_token(34, HEX)),
@@ -220,7 +220,7 @@ def test_gcp_service_account_file(engine):
 
 
 def test_slack_webhook(engine):
-    url = "https://hooks.slack.com/services/T0ABCDEFG/B0ABCDEFG/" + fake_token(24)
+    url = "https://hooks.slack.com/services/T04HQ7ZKP/B06LM3RT9/" + fake_token(24)
     assert "secret.slack_webhook" in rule_ids(engine.scan(f"post to {url}"))
 
 

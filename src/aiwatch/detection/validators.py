@@ -480,11 +480,22 @@ def _not_placeholder(value: str, match: str) -> Verdict | None:
     return ACCEPT
 
 
+# Runs a person types when inventing a value; a random token contains one with negligible probability.
+_INVENTED = re.compile(
+    r"012345|123456|abcdef|bcdefgh|qwerty|asdfg|asdfasdf|zxcvbn|(.)\1{9,}|example|sample|dummy|fake|xxxxx"
+    r"|placeholder|changeme|redacted",
+    re.IGNORECASE,
+)
+
+
+def looks_invented(value: str) -> bool:
+    return bool(_INVENTED.search(value))
+
+
 @validator("example_marker")
 def _example_marker(value: str, match: str) -> Verdict | None:
-    """Provider keys: keep, but flag the documentation examples (AKIAIOSFODNN7EXAMPLE)."""
-    lowered = value.lower()
-    if "example" in lowered or lowered in KNOWN_TEST_SECRETS or re.search(r"(.)\1{9,}", value):
+    """Provider keys: keep, but flag documentation examples (AKIAIOSFODNN7EXAMPLE, sk-1234567…abcdef)."""
+    if value.lower() in KNOWN_TEST_SECRETS or looks_invented(value):
         return TEST
     return ACCEPT
 
@@ -512,7 +523,7 @@ def _generic_secret(value: str, match: str) -> Verdict | None:
     delta = 0.1 if entropy >= 4.0 and len(value) >= 20 else 0.0
     if _HEX_DIGEST.match(value) and re.search(r"(?i)(checksum|sha|hash|digest|integrity|commit)", match):
         return None
-    return Verdict(score_delta=delta, test_value="example" in value.lower())
+    return Verdict(score_delta=delta, test_value=looks_invented(value))
 
 
 @validator("password")
@@ -553,6 +564,9 @@ def _private_key_body(value: str, match: str) -> Verdict | None:
     body = re.sub(r"-----[^-]+-----|\s|Proc-Type:.*|DEK-Info:.*|Comment:.*", "", match)
     if len(body) < 40 or is_placeholder(body[:20]) or re.search(r"\.\.\.|x{6,}|X{6,}", body):
         return TEST if len(body) >= 1 else None
+    if "ENCRYPTED" in match[:200]:
+        # Useless without its passphrase: reported at high sensitivity (below the balanced threshold).
+        return Verdict(score_delta=-0.5, details={"encrypted": True})
     return ACCEPT
 
 
