@@ -289,14 +289,24 @@ _DATE_LIKE = re.compile(
     r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/\d{2,4})"
     r"(?:[ T]\d{1,2}|\s*$)"
 )
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "NL", "IT", "ES", "AU", "IN", "BR", "DK", "PL")
 
 
 @validator("phone")
 def _phone(value: str, match: str) -> Verdict | None:
+    return _phone_verdict(value)
+
+
+_ZERO_TRUNK_REGIONS = ("GB", "DE", "FR", "NL", "IT", "AU", "IN", "BR")  # national numbers written with 0…
+_NO_TRUNK_REGIONS = ("US", "IT", "ES", "DK", "PL")
+
+
+@lru_cache(maxsize=8192)
+def _phone_verdict(value: str) -> Verdict | None:
+    groups = re.findall(r"\d+", value)
+    if "." in value and all(len(g) <= 3 for g in groups):
+        return None  # IP addresses, versions, decimals
     if _DATE_LIKE.match(value) or re.fullmatch(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?", value.strip()):
         return None
-    groups = re.findall(r"\d+", value)
     if len(groups) >= 2 and all(re.fullmatch(r"(?:19|20)\d\d", g) for g in groups):
         return None  # a list of years
     candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0].strip()
@@ -307,7 +317,10 @@ def _phone(value: str, match: str) -> Verdict | None:
     if candidate.startswith(("00", "011")):  # international call prefixes written instead of "+"
         international = True
         candidate = "+" + re.sub(r"^(?:00|011)[\s.-]*", "", candidate)
-    regions: tuple[str | None, ...] = (None,) if international else _PHONE_REGIONS
+    if international:
+        regions: tuple[str | None, ...] = (None,)
+    else:  # try only the regions whose national format fits the first digit
+        regions = _ZERO_TRUNK_REGIONS if candidate.lstrip("(").startswith("0") else _NO_TRUNK_REGIONS
     possible = False
     for region in regions:
         try:
