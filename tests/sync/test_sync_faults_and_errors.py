@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from aiwatch.store import models
 from aiwatch.sync.context import SyncOptions
 
 PROFILES = ("429-storm", "5xx-burst", "slow", "reset", "truncated-json", "duplicates", "expired-urls")
@@ -91,3 +92,23 @@ def test_recovery_after_an_error_sets_connected_again(harness: Any) -> None:
         harness.service.rotate_key("ws", emu.api_key)
         assert harness.sync(options=harness.TEST_OPTIONS).ok
         assert harness.integration().status == "connected"
+
+
+def test_an_unexpected_failure_stops_only_its_stream_and_leaks_no_data(harness: Any) -> None:
+    with harness.emulator(seed=37, users=2) as emu:
+        info = harness.connect(emu)
+
+        def broken_memories(client: Any) -> Any:
+            def fail(**kwargs: Any) -> Any:
+                raise ValueError("row value AKIAIOSFODNN7EXAMPLE")
+
+            client.list_memories = fail
+            return client
+
+        summary = harness.sync(client_wrapper=broken_memories)
+        outcomes = {o.stream: o for o in summary.outcomes}
+        assert outcomes["memories"].status == "error"
+        assert outcomes["memories"].message == "internal error (ValueError); the stream resumes next pass"
+        assert outcomes["canvases"].status == "ok" and outcomes["conversations"].status == "ok"
+        cursor = next(c for c in harness.rows(models.SyncCursor, info.id) if c.stream == "memories")
+        assert cursor.last_error and "AKIA" not in cursor.last_error

@@ -123,8 +123,10 @@ def _run_stream(ctx: SyncContext, stream: Stream) -> StreamOutcome:
     except errors.ComplianceError as exc:
         status, message = ERROR, str(exc)
     except Exception as exc:  # a bug or bad data must not stop the other streams
-        log.exception("stream %s failed", stream.name)
-        status, message = ERROR, f"internal error: {type(exc).__name__}: {exc}"
+        # Only the type: database errors quote row values, which may be evidence (message text, files).
+        log.error("stream %s failed with %s", stream.name, type(exc).__name__)
+        log.debug("stream %s failure details", stream.name, exc_info=True)
+        status, message = ERROR, f"internal error ({type(exc).__name__}); the stream resumes next pass"
     items = ctx.progress_items(stream.name) - before
     _record(ctx, stream.name, status, message)
     ctx.progress.finish_stream(stream.name, status if status != OK else "done")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from aiwatch.store import models
@@ -326,11 +326,3 @@ def mark_log_file_processed(
 def counts(session: Session, integration_id: int) -> dict[str, int]:
     """Rows stored per table for one integration."""
     return repo.counts(session, integration_id)
-
-
-def count_where(session: Session, model: type[models.Base], integration_id: int, *conditions: Any) -> int:
-    table = model.__table__
-    query = (
-        select(func.count()).select_from(table).where(table.c.integration_id == integration_id, *conditions)
-    )
-    return int(session.scalar(query) or 0)

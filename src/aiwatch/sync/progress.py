@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -91,10 +90,3 @@ class RichProgress(SilentProgress):
         if stream not in self._tasks:
             self.start_stream(stream)
         self._progress.update(self._tasks[stream], total=1, completed=1, state=status)
-
-
-def progress_for_terminal() -> SilentProgress:
-    """Rich bars when stdout is a TTY, silent counting otherwise."""
-    if sys.stdout.isatty():
-        return RichProgress()
-    return SilentProgress()

@@ -31,10 +31,9 @@ def raw(obj: Any) -> dict[str, Any]:
     """The API object as a plain JSON dict, whatever shape the client hands back."""
     if isinstance(obj, Mapping):
         return dict(obj)
-    for attribute in ("raw", "raw_json"):
-        value = getattr(obj, attribute, None)
-        if isinstance(value, Mapping):
-            return dict(value)
+    value = getattr(obj, "raw", None)  # the client's models keep the JSON exactly as the API sent it
+    if isinstance(value, Mapping):
+        return dict(value)
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
         return dump(mode="json", by_alias=True, exclude_unset=False)
