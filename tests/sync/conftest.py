@@ -10,12 +10,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aiwatch.config import Settings
 from aiwatch.integrations.service import IntegrationInfo, IntegrationService
+from aiwatch.sources.chatgpt import ComplianceClient
 from aiwatch.sources.chatgpt.retry import RetryPolicy
 from aiwatch.store import models
 from aiwatch.store.db import dispose_engines, init_db, make_session_factory
@@ -90,6 +92,31 @@ class SyncHarness:
             stop=stop,
             client_factory=factory,
         )
+
+    @staticmethod
+    def answering(emu: Any, fragment: str, status: int, detail: str) -> Callable[[Any], Any]:
+        """A client wrapper whose requests to paths containing ``fragment`` get ``status`` (like a workspace
+        where that part of the API is switched off); everything else reaches the emulator."""
+
+        class Intercepting(httpx.BaseTransport):
+            def __init__(self) -> None:
+                self.inner = httpx.HTTPTransport()
+
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                if fragment in request.url.path:
+                    return httpx.Response(status, json={"detail": detail})
+                return self.inner.handle_request(request)
+
+            def close(self) -> None:
+                self.inner.close()
+
+        def wrap(client: Any) -> Any:
+            client.close()
+            return ComplianceClient(
+                emu.base_url, emu.api_key, emu.workspace_id, rate_limits=None, transport=Intercepting()
+            )
+
+        return wrap
 
     def integration(self, name: str = "ws") -> IntegrationInfo:
         return self.service.get(name)

@@ -145,29 +145,11 @@ def test_expired_chat_uploads_are_recorded_and_not_retried(harness: Any) -> None
 def test_log_feed_unavailable_falls_back_to_conversations(harness: Any) -> None:
     """A workspace whose log feed answers 403: message text comes from /conversations, nothing is lost."""
 
-    class NoLogFeed(httpx.BaseTransport):
-        def __init__(self) -> None:
-            self.inner = httpx.HTTPTransport()
-
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if "/logs" in request.url.path:
-                return httpx.Response(403, json={"detail": "Compliance logs are not enabled for this key."})
-            return self.inner.handle_request(request)
-
-        def close(self) -> None:
-            self.inner.close()
-
-    from aiwatch.sources.chatgpt import ComplianceClient
-
     with harness.emulator(seed=25) as emu:
         info = harness.connect(emu)
-
-        def without_log_feed(client: Any) -> Any:
-            client.close()
-            return ComplianceClient(
-                emu.base_url, emu.api_key, emu.workspace_id, rate_limits=None, transport=NoLogFeed()
-            )
-
+        without_log_feed = harness.answering(
+            emu, "/logs", 403, "Compliance logs are not enabled for this key."
+        )
         summary = harness.sync(client_wrapper=without_log_feed)
         outcomes = {o.stream: o for o in summary.outcomes}
         assert outcomes["logs:CONVERSATION_MESSAGE"].status == "unavailable"
@@ -261,3 +243,13 @@ def test_log_feed_backfill_starts_at_retention_edge_and_cursors_hold_on_empty_pa
         log_streams = [s for s in cursors if s.startswith("logs:")]
         assert log_streams and all(again[s] == cursors[s] for s in log_streams)
         assert len(harness.rows(models.LogFile, info.id)) == len(files)
+
+
+def test_later_paths_answering_404_are_unavailable_not_errors(harness: Any) -> None:
+    with harness.emulator(seed=29, users=3) as emu:
+        harness.connect(emu)
+        summary = harness.sync(client_wrapper=harness.answering(emu, "/codex_", 404, "Not Found"))
+        outcomes = {o.stream: o for o in summary.outcomes}
+        assert outcomes["codex_tasks"].status == outcomes["codex_environments"].status == "unavailable"
+        assert outcomes["automations"].status == "ok"
+        assert summary.ok and harness.integration().status == "connected"
