@@ -69,6 +69,27 @@ def measure_aiwatch_in_process(corpus_file: Path) -> dict:
     }
 
 
+def profile_engine(texts: list[str], top: int) -> int:
+    """Where the engine spends its time on this corpus (cumulative, then own time)."""
+    import cProfile
+    import pstats
+
+    from aiwatch.detection import default_engine
+
+    engine = default_engine()
+    for text in texts[:50]:
+        engine.scan(text)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for text in texts:
+        engine.scan(text)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return 0
+
+
 def run_aiwatch_in_process(corpus_file: Path) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--measure-aiwatch", str(corpus_file)],
@@ -151,11 +172,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="only profile the aiwatch engine and print the top N functions",
+    )
     parser.add_argument("--measure-aiwatch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure_aiwatch:
         print(json.dumps(measure_aiwatch_in_process(args.measure_aiwatch)))
         return 0
+    if args.profile:
+        return profile_engine(corpus.build(int(args.mb * MB), args.seed), args.profile)
 
     started = time.perf_counter()
     texts = corpus.build(int(args.mb * MB), args.seed)
