@@ -95,56 +95,57 @@ def _id_from_prefix(head: bytes) -> Any:
         return None
 
 
-def jsonl_records(stream: IO[bytes], max_bytes: int, warn: Warn) -> Iterator[Record]:
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """A line read but not parsed yet: parsing happens in the worker that scans it, off the reader."""
+
+    line: int
+    data: bytes | None  # None when the line was larger than max_bytes (head keeps its start)
+    head: bytes
+    kind: str  # "jsonl" or "chatgpt-logs"
+    max_bytes: int
+
+
+def raw_lines(stream: IO[bytes], max_bytes: int, warn: Warn, kind: str) -> Iterator[RawLine]:
     for number, line, head in read_lines(stream, max_bytes, warn):
-        if line is None:
-            yield Record(number, _id_from_prefix(head), error=f"record larger than {max_bytes} bytes")
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(_decode(line, number, warn))
-        except ValueError as exc:
-            warn(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
-            yield Record(number, _id_from_prefix(line[:4096]), error="invalid JSON")
-            continue
-        if not isinstance(obj, dict):
-            warn(f"line {number}: expected a JSON object, got {type(obj).__name__}")
-            yield Record(number, None, error="not a JSON object")
-            continue
-        record_id = obj.get("id")
-        if "id" not in obj:
-            warn(f"line {number}: missing id")
-        text = obj.get("text")
-        if not isinstance(text, str):
-            reason = "missing text" if text is None else f"text is {type(text).__name__}, not a string"
-            warn(f"line {number}: {reason}")
-            yield Record(number, record_id, error=reason)
-            continue
-        yield Record(number, record_id, fields=[(None, text)])
+        if line is not None and not line.strip():
+            continue  # blank lines produce no output
+        yield RawLine(number, line, head, kind, max_bytes)
+
+
+def parse_line(raw: RawLine, warn: Warn) -> Record:
+    number, line = raw.line, raw.data
+    if line is None:
+        return Record(number, _id_from_prefix(raw.head), error=f"record larger than {raw.max_bytes} bytes")
+    try:
+        obj = json.loads(_decode(line, number, warn))
+    except ValueError as exc:
+        warn(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
+        return Record(number, _id_from_prefix(line[:4096]), error="invalid JSON")
+    if not isinstance(obj, dict):
+        warn(f"line {number}: expected a JSON object, got {type(obj).__name__}")
+        return Record(number, None, error="not a JSON object")
+    if raw.kind == "chatgpt-logs":
+        if "event_id" not in obj:
+            warn(f"line {number}: event without event_id")
+        return Record(number, obj.get("event_id"), fields=event_text_fields(obj), where=Where.LOG_EVENT)
+    record_id = obj.get("id")
+    if "id" not in obj:
+        warn(f"line {number}: missing id")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        reason = "missing text" if text is None else f"text is {type(text).__name__}, not a string"
+        warn(f"line {number}: {reason}")
+        return Record(number, record_id, error=reason)
+    return Record(number, record_id, fields=[(None, text)])
+
+
+def jsonl_records(stream: IO[bytes], max_bytes: int, warn: Warn) -> Iterator[Record]:
+    return (parse_line(raw, warn) for raw in raw_lines(stream, max_bytes, warn, "jsonl"))
 
 
 def log_event_records(stream: IO[bytes], max_bytes: int, warn: Warn) -> Iterator[Record]:
-    for number, line, head in read_lines(stream, max_bytes, warn):
-        if line is None:
-            event_id = _id_from_prefix(head)
-            yield Record(number, event_id, error=f"record larger than {max_bytes} bytes")
-            continue
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(_decode(line, number, warn))
-        except ValueError as exc:
-            warn(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
-            yield Record(number, _id_from_prefix(line[:4096]), error="invalid JSON")
-            continue
-        if not isinstance(event, dict):
-            warn(f"line {number}: expected a JSON object, got {type(event).__name__}")
-            yield Record(number, None, error="not a JSON object")
-            continue
-        if "event_id" not in event:
-            warn(f"line {number}: event without event_id")
-        yield Record(number, event.get("event_id"), fields=event_text_fields(event), where=Where.LOG_EVENT)
+    return (parse_line(raw, warn) for raw in raw_lines(stream, max_bytes, warn, "chatgpt-logs"))
 
 
 def event_text_fields(event: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -240,9 +241,13 @@ def _init_worker(options: ScanOptions) -> None:
     _engine_for(options)  # build once per worker process, before the first batch
 
 
-def scan_batch(options: ScanOptions, batch: list[Record]) -> list[str]:
+def scan_batch(options: ScanOptions, batch: list[Record | RawLine]) -> list[str]:
     engine = _engine_for(options)
-    return [render(record, engine) for record in batch]
+    return [render(_record(item), engine) for item in batch]
+
+
+def _record(item: Record | RawLine) -> Record:
+    return parse_line(item, stderr_warn) if isinstance(item, RawLine) else item
 
 
 def render(record: Record, engine) -> str:
@@ -264,12 +269,15 @@ def render(record: Record, engine) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
-def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
-    batch: list[Record] = []
+def _batches(items: Iterator[Record | RawLine]) -> Iterator[list[Record | RawLine]]:
+    batch: list[Record | RawLine] = []
     size = 0
-    for record in records:
-        batch.append(record)
-        size += sum(len(text) for _, text in record.fields)
+    for item in items:
+        batch.append(item)
+        if isinstance(item, RawLine):
+            size += len(item.data or b"")
+        else:
+            size += sum(len(text) for _, text in item.fields)
         if len(batch) >= BATCH_RECORDS or size >= BATCH_BYTES:
             yield batch
             batch, size = [], 0
@@ -277,13 +285,18 @@ def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
         yield batch
 
 
-def run(records: Iterator[Record], options: ScanOptions, workers: int, write: Callable[[str], None]) -> int:
-    """Scan every record and write one line per record in input order. Returns the number of records."""
+def run(
+    records: Iterator[Record | RawLine], options: ScanOptions, workers: int, write: Callable[[str], None]
+) -> int:
+    """Scan every record and write one line per record in input order. Returns the number of records.
+
+    Raw lines are parsed by the worker that scans them, so the reading process only reads and writes.
+    """
     count = 0
     if workers <= 1:
         engine = _engine_for(options)
-        for record in records:
-            write(render(record, engine))
+        for item in records:
+            write(render(_record(item), engine))
             count += 1
         return count
     # Bounded window of in-flight batches: memory stays constant however large the input is.

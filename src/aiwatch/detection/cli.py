@@ -96,9 +96,9 @@ def scan_command(
             typer.echo(f"error: {path} is not a readable file", err=True)
             raise typer.Exit(2)
         stream = path.open("rb")
-    reader = batch.jsonl_records if input_format is InputFormat.JSONL else batch.log_event_records
     try:
-        _run(batch, reader(stream, max_record_bytes, warn), options, workers)
+        lines = batch.raw_lines(stream, max_record_bytes, warn, str(input_format))
+        _run(batch, lines, options, workers)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
