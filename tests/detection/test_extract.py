@@ -517,3 +517,51 @@ def test_xlsx_bomb_is_read_only_up_to_the_archive_limit() -> None:
     assert "bomb cell 123-45-6789" in result.text
     # Streamed up to the 4 MiB budget: far more rows than the first chunk, far fewer than the 64 MiB.
     assert 30_000 < result.text.count("bomb cell") < 4 * 1024 * 1024 // len(row) + 1
+
+
+ODF_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+)
+ODF_TAIL = b"</office:body></office:document-content>"
+
+
+def make_odf(kind: str, body: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", f"application/vnd.oasis.opendocument.{kind}", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", ODF_HEAD + body + ODF_TAIL)
+    return buffer.getvalue()
+
+
+def test_opendocument_text_and_spreadsheet() -> None:
+    odt = make_odf(
+        "text",
+        b"<office:text><text:h>Heading</text:h><text:p>Mail <text:span>erin@example.com</text:span> now"
+        b"</text:p></office:text>",
+    )
+    result = extract_text(odt, "notes.odt")
+    assert result == ExtractionResult("Heading\nMail erin@example.com now\n", "odf", False, None)
+    ods = make_odf(
+        "spreadsheet",
+        b"<office:spreadsheet><table:table><table:table-row><table:table-cell><text:p>user</text:p>"
+        b"</table:table-cell><table:table-cell><text:p>pass</text:p></table:table-cell></table:table-row>"
+        b"<table:table-row><table:table-cell><text:p>root</text:p></table:table-cell>"
+        b'<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+        b"</table:table></office:spreadsheet>",
+    )
+    assert extract_text(ods, "renamed.bin").text == "user\tpass\nroot\n"
+
+
+def test_opendocument_bomb_and_damage() -> None:
+    paragraph = b"<text:p>odf bomb line</text:p>"
+    body = b"<office:text>" + paragraph * 200_000 + b"</office:text>"
+    result = extract_text(
+        make_odf("text", body), "big.odt", limits=ExtractionLimits(max_unpacked_bytes=100_000)
+    )
+    assert result.truncated and "expand" in (result.error or "")
+    assert 1_000 < result.text.count("odf bomb line") < 100_000 // len(paragraph) + 1
+    broken = make_odf("text", b"<office:text><text:p>kept</text:p><text:p>unterminated")
+    assert extract_text(broken, "broken.odt").text == "kept\n"

@@ -1,4 +1,5 @@
-"""Text out of the files people attach to chats: PDF, Word, Excel, PowerPoint, CSV, HTML, JSON, XML, text.
+"""Text out of the files people attach to chats: PDF, Word, Excel, PowerPoint, OpenDocument, CSV, HTML, JSON,
+XML and plain text.
 
 ``extract_text`` never raises for a bad file: it returns an ``ExtractionResult`` whose ``error`` says what
 went wrong and whose ``truncated`` says a limit (size, characters, pages, rows, archive size, time) cut it
@@ -81,7 +82,7 @@ _UNSUPPORTED = {
     sniff.LEGACY_OFFICE: (
         "legacy binary Office files (.doc/.xls/.ppt) are not supported; save them as .docx/.xlsx/.pptx"
     ),
-    sniff.ARCHIVE: "zip archives other than Office documents are not unpacked",
+    sniff.ARCHIVE: "zip archives other than Office/OpenDocument files are not unpacked",
     sniff.BINARY: "binary content of an unknown format; no text extracted",
 }
 

@@ -6,12 +6,12 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
-PDF, DOCX, XLSX, PPTX = "pdf", "docx", "xlsx", "pptx"
+PDF, DOCX, XLSX, PPTX, ODF = "pdf", "docx", "xlsx", "pptx", "odf"
 CSV, HTML, JSON, XML, TEXT = "csv", "html", "json", "xml", "text"
 IMAGE, ARCHIVE, LEGACY_OFFICE, BINARY = "image", "zip", "ole", "binary"
 
 # Formats whose parsers are CPU-bound third-party code: they run in a worker process under a hard time limit.
-ISOLATED_FORMATS = frozenset({PDF, DOCX, XLSX, PPTX})
+ISOLATED_FORMATS = frozenset({PDF, DOCX, XLSX, PPTX, ODF})
 TEXT_FORMATS = frozenset({CSV, HTML, JSON, XML, TEXT})
 
 _IMAGE_MAGIC = (
@@ -44,6 +44,9 @@ _EXTENSIONS = {
     ".ndjson": JSON,
     ".xml": XML,
     ".svg": XML,
+    ".odt": ODF,
+    ".ods": ODF,
+    ".odp": ODF,
     ".doc": LEGACY_OFFICE,
     ".xls": LEGACY_OFFICE,
     ".ppt": LEGACY_OFFICE,
@@ -116,12 +119,17 @@ def _format_from_content_type(content_type: str | None) -> str | None:
 
 
 def _zip_flavour(data: bytes, hint: str | None) -> str:
-    """An OOXML document is a zip with a known main part; the name only breaks ties for broken archives."""
+    """An Office document is a zip with a known main part (OOXML) or mimetype (OpenDocument); the name only
+    breaks ties for broken archives."""
+    from aiwatch.detection.extract.odf import is_odf
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            if is_odf(archive):
+                return ODF
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
-        return hint if hint in (DOCX, XLSX, PPTX) else ARCHIVE
+        return hint if hint in (DOCX, XLSX, PPTX, ODF) else ARCHIVE
     for part, fmt in _OOXML_MAIN_PARTS:
         if part in names:
             return fmt

@@ -93,6 +93,10 @@ def extract_into(fmt: str, data: bytes, sink: Sink, limits: ExtractionLimits) ->
     try:
         if fmt == "pdf":
             formats.extract_pdf(data, sink, limits)
+        elif fmt == "odf":
+            from aiwatch.detection.extract.odf import extract_odf
+
+            extract_odf(data, sink, limits)
         else:
             formats.extract_office(data, fmt, sink, limits)
     except Stop as stop:
