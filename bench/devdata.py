@@ -97,7 +97,7 @@ _BLOCK_START = re.compile(r">>>\s*negative cases\s*>>>", re.IGNORECASE)
 _BLOCK_END = re.compile(r"<<<\s*negative cases\s*<<<", re.IGNORECASE)
 # Samples that exercise CredSweeper's parsers rather than hold a credential.
 _NO_CREDENTIAL = frozenset({"bad.xml"})
-_TEXT_FORMATS = {"text", "json", "xml", "html", "csv", "pdf", "docx", "xlsx", "pptx"}
+_TEXT_FORMATS = {"text", "json", "xml", "html", "csv", "pdf", "docx", "xlsx", "pptx", "odf"}
 
 
 def load_secret_units(datasets: Path) -> tuple[list[SecretUnit], list[str]]:
