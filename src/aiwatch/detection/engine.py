@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from re import _parser as sre_parse  # width of a pattern; stable across 3.11-3.13
 from typing import Any
@@ -115,9 +116,13 @@ class Engine:
     ) -> None:
         self.catalog = catalog or builtin_catalog()
         self.sensitivity = Sensitivity(sensitivity)
-        self.value_hasher = value_hasher or (hmac_hasher(hash_key) if hash_key else hmac_hasher())
+        # Values repeat (the same address in every log line): hashing is pure, so remember recent ones.
+        self.value_hasher = lru_cache(maxsize=4096)(
+            value_hasher or (hmac_hasher(hash_key) if hash_key else hmac_hasher())
+        )
         self.rules = {rule.id: rule for rule in select_rules(self.catalog, rules_glob, self.sensitivity)}
         self._contexts = {rule.id: self._compile_context(rule) for rule in self.rules.values()}
+        self._test_values = {rule.id: {v.lower() for v in rule.test_values} for rule in self.catalog}
         self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
         self.patterns: list[CompiledPattern] = []
         self._has_pattern_rules = any(rule.patterns or rule.keywords for rule in self.rules.values())
@@ -376,7 +381,7 @@ class Engine:
             score += verdict.score_delta
             test_value = test_value or verdict.test_value
             details.update(verdict.details)
-        if rule.test_values and value.lower() in {v.lower() for v in rule.test_values}:
+        if rule.test_values and value.lower() in self._test_values[rule.id]:
             test_value = True
         context = self._contexts.get(rule.id)
         has_positive = False

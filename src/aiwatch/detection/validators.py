@@ -376,6 +376,11 @@ _EXAMPLE_DOMAINS = {"example.com", "example.org", "example.net", "domain.com", "
 
 @validator("ipv4")
 def _ipv4(value: str, match: str) -> Verdict | None:
+    return _ipv4_verdict(value)
+
+
+@lru_cache(maxsize=8192)  # logs repeat the same addresses
+def _ipv4_verdict(value: str) -> Verdict | None:
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
