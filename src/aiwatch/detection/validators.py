@@ -551,8 +551,6 @@ def _password(value: str, match: str) -> Verdict | None:
         return None
     if value.lower() in KNOWN_TEST_SECRETS:
         return TEST
-    if re.fullmatch(r"[a-z]+", value) and len(value) < 6:
-        return Verdict(score_delta=-0.2)
     if re.fullmatch(
         r"(?i)(is|was|the|and|for|will|should|must|has|have|not|reset|expired|required|protected|"
         r"manager|policy|field|hash|hashed|length|change|incorrect|wrong|strength|strong|weak|"
@@ -562,6 +560,9 @@ def _password(value: str, match: str) -> Verdict | None:
         return None
     if value.startswith(("$", "%", "{", "<", "os.", "process.", "getenv", "env[", "self.", "config")):
         return None  # a variable reference, not a literal
+    if re.fullmatch(r"[a-z]+", value):
+        # A plain word ("…password, giving them access") is more often prose than a password.
+        return Verdict(score_delta=-0.2 if len(value) < 6 else -0.3)
     return ACCEPT
 
 
