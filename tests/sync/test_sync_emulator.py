@@ -253,3 +253,12 @@ def test_later_paths_answering_404_are_unavailable_not_errors(harness: Any) -> N
         assert outcomes["codex_tasks"].status == outcomes["codex_environments"].status == "unavailable"
         assert outcomes["automations"].status == "ok"
         assert summary.ok and harness.integration().status == "connected"
+
+
+def test_a_workspace_without_conversations_syncs_cleanly(harness: Any) -> None:
+    with harness.emulator(seed=30, users=1, conversations_per_user=0, clean=True) as emu:
+        info = harness.connect(emu)
+        summary = harness.sync()
+        assert summary.ok
+        assert summary.items("conversations") == 0
+        harness.assert_matches(info.id, emu.workspace)
