@@ -95,3 +95,34 @@ def test_demo_once_connects_checks_and_syncs(settings: Settings) -> None:
     again = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", str(port)])
     assert again.exit_code == 0, again.output
     assert f"127.0.0.1:{port}/v1" in again.output
+
+
+def test_the_loop_survives_a_database_outage_but_once_reports_it(settings: Settings) -> None:
+    from io import StringIO
+
+    import pytest
+    from rich.console import Console
+    from sqlalchemy.exc import OperationalError
+
+    from aiwatch.config import ConfigError
+    from aiwatch.sync.loop import SyncLoop
+
+    output = StringIO()
+    loop = SyncLoop(settings, console=Console(file=output, width=120))
+    calls: list[int] = []
+
+    def flaky_pass(name: str | None = None, *, compact: bool = False) -> list[Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        loop.stop.set()
+        return []
+
+    loop.run_pass = flaky_pass  # type: ignore[method-assign]
+    assert loop.run(name=None, once=False, interval=1.0) is True
+    assert len(calls) == 2 and "The database failed (OperationalError); retrying" in output.getvalue()
+
+    calls.clear()
+    loop.stop.clear()
+    with pytest.raises(ConfigError, match="database failed"):
+        loop.run(name=None, once=True, interval=1.0)

@@ -10,8 +10,9 @@ from types import FrameType
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
-from aiwatch.config import Settings
+from aiwatch.config import ConfigError, Settings
 from aiwatch.sync.context import SyncOptions
 from aiwatch.sync.engine import SyncSummary
 from aiwatch.sync.progress import RichProgress, SilentProgress
@@ -43,9 +44,20 @@ class SyncLoop:
         with self._stop_on_interrupt():
             first = True
             while True:
-                summaries = self.run_pass(name, compact=not first)
+                try:
+                    summaries = self.run_pass(name, compact=not first)
+                    ok = all(summary.ok for summary in summaries)
+                except SQLAlchemyError as exc:
+                    if once:
+                        raise ConfigError(
+                            f"the database failed: {type(exc).__name__}; check it is reachable"
+                        ) from exc
+                    # A long-running sync outlives a database restart: try again next interval.
+                    self.console.print(
+                        f"The database failed ({type(exc).__name__}); retrying in {interval:g} s."
+                    )
+                    ok = False
                 first = False
-                ok = all(summary.ok for summary in summaries)
                 if once or self.stop.is_set():
                     return ok
                 if self.stop.wait(interval):
