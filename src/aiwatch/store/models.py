@@ -433,3 +433,7 @@ SYNCED_MODELS: tuple[type[Base], ...] = (
     LogEvent,
     RawObject,
 )
+
+# Tables defined by other packages on this Base join the metadata here, so migrations and schema checks see
+# every table whichever module is imported first.
+import aiwatch.web.models  # noqa: E402, F401
