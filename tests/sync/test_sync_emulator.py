@@ -262,3 +262,18 @@ def test_a_workspace_without_conversations_syncs_cleanly(harness: Any) -> None:
         assert summary.ok
         assert summary.items("conversations") == 0
         harness.assert_matches(info.id, emu.workspace)
+
+
+def test_a_saved_after_the_api_no_longer_knows_restarts_the_listing(harness: Any) -> None:
+    from aiwatch.sync import persist
+
+    with harness.emulator(seed=38, users=3) as emu:
+        info = harness.connect(emu)
+        stale = {"after": "3f0c2a8e-0000-4000-8000-000000000000", "pass_started_at": 1.0, "since": None}
+        with harness.sessions.begin() as session:
+            persist.save_cursor(session, info.id, "conversations", stale, items=0)
+            persist.save_cursor(session, info.id, "gpts", {"after": "g-vanished000"}, items=0)
+        summary = harness.sync()
+        assert summary.ok, [(o.stream, o.message) for o in summary.outcomes if o.status != "ok"]
+        harness.assert_matches(info.id, emu.workspace)
+        assert harness.integration().status == "connected"

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
-from aiwatch.sync.streams.base import Stream, from_unix, nested_list, page_parts
+from aiwatch.sync.streams.base import Stream, first_or_next_page, from_unix, nested_list, page_parts
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ class AgentsStream(Stream):
         total = 0
         list_page = getattr(ctx.client, self.kind.list_method)
         while True:
-            page = list_page(after=after, limit=ctx.options.list_page_size)
+            page, after = first_or_next_page(
+                ctx, lambda after: list_page(after=after, limit=ctx.options.list_page_size), after
+            )
             items, has_more, last_id = page_parts(page)
             agents, configs, shared, files = [], [], {}, []
             for item in items:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,22 @@ class Stream(ABC):
 
     @abstractmethod
     def run(self, ctx: SyncContext) -> int: ...
+
+
+def first_or_next_page(
+    ctx: SyncContext, fetch: Callable[[str | None], Any], after: str | None
+) -> tuple[Any, str | None]:
+    """``fetch(after)``; when the API no longer knows a saved ``after`` (404: the object it names was deleted
+    while the sync was stopped) but the workspace exists, the listing restarts from its first page."""
+    from aiwatch.sources.chatgpt import errors
+
+    try:
+        return fetch(after), after
+    except errors.NotFound:
+        if after is None:
+            raise
+        ctx.client.list_users(limit=1)  # raises WorkspaceNotFound when it really is the workspace
+        return fetch(None), None
 
 
 def raw(obj: Any) -> dict[str, Any]:

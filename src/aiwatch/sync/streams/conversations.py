@@ -14,7 +14,7 @@ from typing import Any
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
 from aiwatch.sync.merge import CONVERSATIONS, REMOVED_BY_ADMIN
-from aiwatch.sync.streams.base import Stream, from_unix, nested_list, page_parts
+from aiwatch.sync.streams.base import Stream, first_or_next_page, from_unix, nested_list, page_parts
 
 
 class ConversationsStream(Stream):
@@ -37,11 +37,15 @@ class ConversationsStream(Stream):
         carried = {"last_pass_started_at": last_pass, "last_full_pass_started_at": last_full_pass}
         total = 0
         while True:
-            page = ctx.client.list_conversations(
-                since_timestamp=None if after else since,
-                after=after,
-                limit=ctx.options.conversation_page_size,
-                file_format="url",  # a null download_url marks an expired upload: no request needed
+            page, after = first_or_next_page(
+                ctx,
+                lambda after: ctx.client.list_conversations(
+                    since_timestamp=None if after else since,
+                    after=after,
+                    limit=ctx.options.conversation_page_size,
+                    file_format="url",  # a null download_url marks an expired upload: no request needed
+                ),
+                after,
             )
             items, has_more, last_id = page_parts(page)
             batch = conversation_rows(items)

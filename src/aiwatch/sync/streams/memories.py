@@ -6,7 +6,7 @@ from typing import Any
 
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
-from aiwatch.sync.streams.base import Stream, from_unix, page_parts
+from aiwatch.sync.streams.base import Stream, first_or_next_page, from_unix, page_parts
 
 
 class MemoriesStream(Stream):
@@ -21,7 +21,11 @@ class MemoriesStream(Stream):
         seen: set[tuple[str, str, str]] = set()
         total = 0
         while True:
-            page = ctx.client.list_memories(after=after, limit=ctx.options.list_page_size)
+            page, after = first_or_next_page(
+                ctx,
+                lambda after: ctx.client.list_memories(after=after, limit=ctx.options.list_page_size),
+                after,
+            )
             items, has_more, last_id = page_parts(page)
             rows = memory_rows(items)
             seen.update((row["user_id"], row["context_id"], row["entry_id"]) for row in rows)

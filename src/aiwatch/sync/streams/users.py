@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiwatch.sync import persist
 from aiwatch.sync.context import SyncContext
-from aiwatch.sync.streams.base import Stream, from_unix, page_parts
+from aiwatch.sync.streams.base import Stream, first_or_next_page, from_unix, page_parts
 
 
 class UsersStream(Stream):
@@ -15,7 +15,9 @@ class UsersStream(Stream):
         after = cursor.get("after")
         total = 0
         while True:
-            page = ctx.client.list_users(after=after, limit=ctx.options.list_page_size)
+            page, after = first_or_next_page(
+                ctx, lambda after: ctx.client.list_users(after=after, limit=ctx.options.list_page_size), after
+            )
             items, has_more, last_id = page_parts(page)
             rows = [
                 {
