@@ -123,6 +123,12 @@ class Engine:
         self.rules = {rule.id: rule for rule in select_rules(self.catalog, rules_glob, self.sensitivity)}
         self._contexts = {rule.id: self._compile_context(rule) for rule in self.rules.values()}
         self._test_values = {rule.id: {v.lower() for v in rule.test_values} for rule in self.catalog}
+        self._threshold = {
+            rule.id: rule.thresholds.balanced
+            if self.sensitivity is Sensitivity.BALANCED
+            else rule.thresholds.high
+            for rule in self.catalog
+        }
         self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
         self.patterns: list[CompiledPattern] = []
         self._has_pattern_rules = any(rule.patterns or rule.keywords for rule in self.rules.values())
@@ -400,6 +406,8 @@ class Engine:
             return None
         if test_value:
             score = min(score, TEST_VALUE_SCORE_CAP)
+        if not rule.merge_within and score < self._threshold[rule.id]:
+            return None  # below the reporting threshold: skip masking and hashing (merged rules decide later)
         return Detection(
             rule=rule.id,
             start=start,

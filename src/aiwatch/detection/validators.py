@@ -309,6 +309,8 @@ def _phone_verdict(value: str) -> Verdict | None:
         return None
     if len(groups) >= 2 and all(re.fullmatch(r"(?:19|20)\d\d", g) for g in groups):
         return None  # a list of years
+    if re.fullmatch(r"(?:19|20)\d\d[-/.]\d\d(?:[-/.]\d\d)?", value):
+        return None  # the date part of a timestamp
     candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0].strip()
     digits = digits_of(candidate)
     if not 6 <= len(digits) <= 15 or len(set(digits)) <= 2:
