@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # One or more Fernet keys, comma separated, newest first (MultiFernet rotation).
     secret_key: SecretStr | None = None
     log_level: str = "INFO"
+    # Message bodies, file text, memory and canvas content older than this many days are purged by
+    # `aiwatch purge` (findings, masked evidence and hashes stay). None: keep content until purged explicitly.
+    retention_days: int | None = Field(default=None, ge=0)
+    # Posture and activity rule thresholds.
+    posture_broad_edit_threshold: int = Field(default=3, ge=1)
+    activity_login_failure_threshold: int = Field(default=5, ge=1)
+    activity_login_failure_window_minutes: int = Field(default=10, ge=1)
 
     @classmethod
     def settings_customise_sources(
