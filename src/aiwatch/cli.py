@@ -8,6 +8,7 @@ from aiwatch import __version__
 from aiwatch.detection.cli import register as register_detection
 from aiwatch.emulator.cli import register as register_emulator
 from aiwatch.integrations.cli import register as register_integrations
+from aiwatch.retention.cli import register as register_retention
 from aiwatch.sync.cli import register as register_sync
 
 app = typer.Typer(
@@ -39,3 +40,4 @@ register_emulator(app)
 register_integrations(app)
 register_detection(app)
 register_sync(app)
+register_retention(app)

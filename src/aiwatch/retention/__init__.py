@@ -1,0 +1,1 @@
+"""Retention: purge message bodies, file text, memory and canvas content older than the configured days."""
