@@ -436,4 +436,6 @@ SYNCED_MODELS: tuple[type[Base], ...] = (
 
 # Tables defined by other packages on this Base join the metadata here, so migrations and schema checks see
 # every table whichever module is imported first.
+import aiwatch.posture.models  # noqa: E402
+import aiwatch.risk.models  # noqa: E402
 import aiwatch.web.models  # noqa: E402, F401

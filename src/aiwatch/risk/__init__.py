@@ -1,0 +1,1 @@
+"""Explainable risk scores per user and per agent (formula: docs/risk-score.md)."""
