@@ -8,6 +8,7 @@ from aiwatch import __version__
 from aiwatch.detection.cli import register as register_detection
 from aiwatch.emulator.cli import register as register_emulator
 from aiwatch.integrations.cli import register as register_integrations
+from aiwatch.posture.cli import register as register_posture
 from aiwatch.retention.cli import register as register_retention
 from aiwatch.sync.cli import register as register_sync
 
@@ -41,3 +42,4 @@ register_integrations(app)
 register_detection(app)
 register_sync(app)
 register_retention(app)
+register_posture(app)
