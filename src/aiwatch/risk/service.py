@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from aiwatch.domain import Severity
 from aiwatch.risk.formula import FindingFacts, compute
 from aiwatch.risk.models import RiskScoreRow
 
@@ -108,3 +109,42 @@ def score_of(session: Session, integration_id: int, kind: str, subject_id: str) 
         )
     ).first()
     return _view(row) if row else None
+
+
+def recompute_scores(session: Session, integration_id: int, *, now: datetime | None = None) -> int:
+    """Recompute every user's and agent's score of an integration from its findings (after each run)."""
+    from aiwatch.findings.models import Finding
+    from aiwatch.store.models import Agent, WorkspaceUser
+
+    rows = session.execute(
+        select(
+            Finding.id,
+            Finding.subject_kind,
+            Finding.subject_id,
+            Finding.rule,
+            Finding.severity,
+            Finding.status,
+            Finding.resolution,
+            Finding.alert_count,
+            Finding.last_seen,
+        ).where(Finding.integration_id == integration_id, Finding.subject_kind.in_(SUBJECT_KINDS))
+    ).all()
+    emails = dict(
+        session.execute(
+            select(WorkspaceUser.user_id, WorkspaceUser.email).where(
+                WorkspaceUser.integration_id == integration_id
+            )
+        ).all()
+    )
+    names = dict(
+        session.execute(
+            select(Agent.agent_id, Agent.name).where(Agent.integration_id == integration_id)
+        ).all()
+    )
+    by_subject: dict[Subject, list[FindingFacts]] = {}
+    for fid, kind, subject_id, rule, severity, status, resolution, alert_count, last_seen in rows:
+        label = emails.get(subject_id) if kind == "user" else names.get(subject_id)
+        by_subject.setdefault(Subject(kind, subject_id, label), []).append(
+            FindingFacts(fid, rule, Severity(severity), status, resolution, alert_count or 1, last_seen)
+        )
+    return store_scores(session, integration_id, by_subject, now=now)
