@@ -11,6 +11,7 @@ from aiwatch.integrations.cli import register as register_integrations
 from aiwatch.posture.cli import register as register_posture
 from aiwatch.retention.cli import register as register_retention
 from aiwatch.sync.cli import register as register_sync
+from aiwatch.web.cli import register as register_web
 
 app = typer.Typer(
     name="aiwatch",
@@ -41,5 +42,6 @@ register_emulator(app)
 register_integrations(app)
 register_detection(app)
 register_sync(app)
+register_web(app)
 register_retention(app)
 register_posture(app)

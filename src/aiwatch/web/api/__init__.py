@@ -1,0 +1,1 @@
+"""JSON routes under /api/: every one declares ``require(...)`` (see ``aiwatch.web.auth``)."""
