@@ -1,8 +1,8 @@
 """Tables of the findings pipeline (migration 0005_findings).
 
 Grouping window: a finding collects the alerts of one subject (user or agent) for one rule while it is open
-and for at most ``FINDING_WINDOW`` (7 days) after its first alert; an alert whose value hash the open finding has
-already seen joins it whatever the window, so the same secret pasted again never opens a second finding.
+and for at most ``FINDING_WINDOW`` (7 days) around its first alert; an alert whose value hash the open finding
+has already seen joins it whatever the window, so the same secret pasted again never opens a second finding.
 """
 
 from __future__ import annotations
