@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,13 +20,14 @@ from aiwatch.activity.rules import (
     login_failure_hits,
     privilege_change_hits,
 )
-from aiwatch.config import ConfigError
+from aiwatch.config import ConfigError, Settings
 from aiwatch.crypto import SecretBox
 from aiwatch.store.models import Integration, LogEvent
 
 # Event types any activity rule reads; the others (messages, costs …) are never loaded.
 ACTIVITY_EVENT_TYPES = ("AUTH_LOG", "AUDIT_LOG", "APP_LOG", "APP_AUTH_LOG")
 _PAGE = 2000
+ACTIVITY_VERSION = "activity-1"
 KEY_HEAD_CHARS = 12  # longer than every redaction prefix (sk-proj-, sk-admin- …), far from the whole key
 
 
@@ -95,3 +97,57 @@ def evaluate_activity(
         *app_linked_hits(events),
         *compliance_key_hits(events, own_keys(integration, box)),
     ]
+
+
+def hit_to_alert(integration_id: int, hit: ActivityHit):
+    """The alert for an activity hit: the item is the log event; the subject is the user concerned.
+
+    A foreign Compliance API key is not a workspace user: its subject id is ``api-key:<redacted id>`` so each
+    key gets its own finding.
+    """
+    from aiwatch.findings.types import AlertInput
+
+    subject_id = hit.subject_user_id or hit.subject_email
+    if hit.rule == "activity.compliance_key_use":
+        subject_id = f"api-key:{hit.details.get('redacted_id') or 'unnamed'}"
+    return AlertInput(
+        integration_id=integration_id,
+        rule=hit.rule,
+        item_kind="log_event",
+        item_id=hit.event_id,
+        subject_kind="user",
+        subject_id=subject_id or "unknown-user",
+        severity=hit.severity,
+        score=1.0,
+        start=0,
+        end=0,
+        evidence=hit.evidence,
+        field="event",
+        detector_version=ACTIVITY_VERSION,
+        observed_at=hit.occurred_at,
+        app_id=hit.details.get("app_id"),
+        details={**hit.details, "subject_email": hit.subject_email},
+    )
+
+
+def options_from_settings(settings: Settings) -> ActivityOptions:
+    return ActivityOptions(
+        LoginBurstPolicy(
+            threshold=settings.activity_login_failure_threshold,
+            window=timedelta(minutes=settings.activity_login_failure_window_minutes),
+        )
+    )
+
+
+def record_activity(
+    session: Session,
+    integration_id: int,
+    *,
+    box: SecretBox | None = None,
+    options: ActivityOptions | None = None,
+):
+    """Evaluate the activity rules and record the hits (re-running records no duplicates)."""
+    from aiwatch.findings.service import record_alerts
+
+    hits = evaluate_activity(session, integration_id, box=box, options=options)
+    return record_alerts(session, [hit_to_alert(integration_id, hit) for hit in hits])

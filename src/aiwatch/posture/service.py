@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from aiwatch.posture.rules import (
 from aiwatch.store.models import Agent, AgentConfig, FileState, StoredFile
 
 DATA_EXPOSURE_GROUP = "Data Exposure"
+POSTURE_VERSION = "posture-1"
 
 
 class PostureError(ValueError):
@@ -318,3 +320,75 @@ def get_diff(
         old_instructions_masked=_masked_instructions(old, scan),
         new_instructions_masked=_masked_instructions(new, scan),
     )
+
+
+def hit_to_alert(integration_id: int, posture: AgentPosture, hit: PostureHit, observed_at: datetime):
+    """The alert ``record_alerts`` stores for a posture hit (subject: the agent).
+
+    Non-text hits (sharing, actions, config changes) have no span: their ``field`` carries a short digest of
+    what was found, so two domains of one version are two alerts and the same domain again is a duplicate.
+    """
+    from aiwatch.findings.types import AlertInput
+
+    if hit.file_id is not None:
+        item_kind, item_id, field_name = "file", hit.file_id, "text"
+    else:
+        item_kind, item_id = "agent_config", hit.config_id
+        field_name = hit.source_field
+        if hit.start is None:
+            digest = hashlib.sha256(hit.item_key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            field_name = f"{hit.source_field}#{digest}"
+    return AlertInput(
+        integration_id=integration_id,
+        rule=hit.rule,
+        item_kind=item_kind,
+        item_id=item_id,
+        subject_kind="agent",
+        subject_id=posture.agent_id,
+        severity=hit.severity,
+        score=1.0,
+        start=hit.start or 0,
+        end=hit.end or 0,
+        evidence=hit.evidence,
+        value_hash=hit.value_hash,
+        field=field_name,
+        detector_version=POSTURE_VERSION,
+        observed_at=observed_at,
+        agent_id=posture.agent_id,
+        details={
+            **hit.details,
+            "config_id": hit.config_id,
+            "agent_kind": posture.kind,
+            "agent_name": posture.name,
+        },
+    )
+
+
+def record_posture(
+    session: Session,
+    integration_id: int,
+    *,
+    scan: Scanner | None = None,
+    broad_edit_threshold: int = DEFAULT_BROAD_EDIT_THRESHOLD,
+    agent_ids: Iterable[str] | None = None,
+):
+    """Evaluate posture and record its hits as alerts (the store ignores duplicates of earlier runs)."""
+    from aiwatch.findings.service import record_alerts
+
+    postures = evaluate_integration(
+        session, integration_id, scan=scan, broad_edit_threshold=broad_edit_threshold, agent_ids=agent_ids
+    )
+    config_times = dict(
+        session.execute(
+            select(AgentConfig.config_id, AgentConfig.created_at).where(
+                AgentConfig.integration_id == integration_id
+            )
+        ).all()
+    )
+    now = datetime.now(UTC)
+    alerts = [
+        hit_to_alert(integration_id, posture, hit, config_times.get(hit.config_id) or now)
+        for posture in postures
+        for hit in posture.hits
+    ]
+    return record_alerts(session, alerts)
