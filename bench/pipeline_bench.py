@@ -7,7 +7,7 @@ The emulator runs in a child process (its memory is not counted). This process:
 1. syncs the whole workspace into a fresh SQLite database (client-side limits off);
 2. runs the findings pipeline over everything synced (``aiwatch.pipeline``, when present in this tree; without
    it the stored items are scanned with the detection engine directly and the run says so);
-3. evaluates agent posture and activity rules and recomputes risk scores when the findings core is present.
+3. records agent posture and activity alerts and recomputes the risk scores.
 It prints items stored, seconds and items/s per phase and end to end, and peak RSS (this process; emulator and
 file-extraction worker processes excluded, reported separately as the largest child).
 """
@@ -101,11 +101,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from aiwatch.activity.service import evaluate_activity
+    from sqlalchemy import func, select
+
+    from aiwatch.activity.service import record_activity
     from aiwatch.config import Settings
     from aiwatch.crypto import load_secret_box
+    from aiwatch.findings.models import Alert, Finding
     from aiwatch.integrations.service import IntegrationService
-    from aiwatch.posture.service import evaluate_integration
+    from aiwatch.posture.service import record_posture
+    from aiwatch.risk.service import recompute_scores
     from aiwatch.store.db import init_db, make_session_factory
     from aiwatch.sync.runner import client_factory, sync_integration
 
@@ -163,14 +167,18 @@ def main() -> int:
 
         t2 = time.perf_counter()
         with sessions.begin() as session:
-            postures = evaluate_integration(session, info.id)
-            activity = evaluate_activity(session, info.id, box=load_secret_box(settings))
+            posture = record_posture(session, info.id)
+            activity = record_activity(session, info.id, box=load_secret_box(settings))
+            scored = recompute_scores(session, info.id)
         rules_seconds = time.perf_counter() - t2
-        posture_hits = sum(len(p.hits) for p in postures)
         print(
-            f"posture+activity {rules_seconds:5.1f} s  ({len(postures)} agents, {posture_hits} posture hits, "
-            f"{len(activity)} activity hits)"
+            f"posture+activity+risk {rules_seconds:5.1f} s  (posture alerts {posture.created}, "
+            f"activity alerts {activity.created}, {scored} risk scores)"
         )
+        with sessions() as session:
+            findings = session.scalar(select(func.count()).select_from(Finding))
+            alerts = session.scalar(select(func.count()).select_from(Alert))
+        print(f"stored findings {findings}, alerts {alerts}")
         total = sync_seconds + scan_seconds + rules_seconds
         print(f"end to end {total:7.1f} s  {items / total:8.0f} items/s")
         child = peak_rss_mb(resource.RUSAGE_CHILDREN)
