@@ -1,0 +1,30 @@
+"""Fixtures: a live console per test module and an emulated Compliance API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from web_live import NO_SCOPE_KEY, Console, start_console
+
+from aiwatch.emulator.server import EmulatorConfig, EmulatorServer
+from aiwatch.store.db import dispose_engines
+from aiwatch.web.auth import LoginThrottle, ThrottlePolicy
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One console per test module (accounts viewer, analyst, admin; password ``PASSWORD``)."""
+    live, server = start_console(
+        tmp_path_factory.mktemp("console"), throttle=LoginThrottle(ThrottlePolicy(max_per_account=3))
+    )
+    yield live
+    server.stop()
+    dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(seed=21, users=2, days=1, conversations_per_user=1, extra_keys={NO_SCOPE_KEY: ()})
+    with EmulatorServer(config) as server:
+        yield server

@@ -1,0 +1,80 @@
+"""Test helpers: the console served by uvicorn on a free loopback port, with one account per role."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from aiwatch.config import Settings
+from aiwatch.sync.runner import client_factory
+from aiwatch.web.accounts import Role
+from aiwatch.web.app import create_app
+from aiwatch.web.auth import SESSION_COOKIE, LoginThrottle
+
+PASSWORD = "correct horse battery staple"
+NO_SCOPE_KEY = "sk-proj-NoComplianceScope0123456789abcdefNOSC"
+WRONG_KEY = "sk-proj-WrongKey0123456789abcdefghijklmnWRNG"
+
+
+class LiveServer:
+    """uvicorn in a thread; ``stop`` waits for it to shut down."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the console did not start")
+            time.sleep(0.02)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+
+@dataclass
+class Console:
+    base_url: str
+    app: FastAPI
+    users: dict[str, int] = field(default_factory=dict)
+
+    def session(self, role: str) -> tuple[str, str]:
+        """A fresh session cookie for the account named ``role`` and its CSRF token (no password hashing)."""
+        accounts = self.app.state.accounts
+        token = accounts.start_session(self.users[role])
+        principal = accounts.session_principal(token)
+        assert principal is not None and principal.csrf_token
+        return token, principal.csrf_token
+
+    def client(self, role: str | None = None) -> httpx.Client:
+        """An HTTP client signed in as ``role`` (None: anonymous); sends the CSRF header on every request."""
+        client = httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=60)
+        if role is not None:
+            token, csrf = self.session(role)
+            client.cookies.set(SESSION_COOKIE, token)
+            client.headers["X-CSRF-Token"] = csrf
+        return client
+
+
+def start_console(data_dir: Path, *, throttle: LoginThrottle | None = None) -> tuple[Console, LiveServer]:
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'aiwatch.db'}")
+    # No client-side rate limits: the emulator runs without them and tests stay fast.
+    app = create_app(settings, client_factory=client_factory(rate_limit_scale=None), throttle=throttle)
+    console = Console("", app)
+    for role in Role:
+        console.users[role.label] = app.state.accounts.create_user(role.label, PASSWORD, role).id
+    server = LiveServer(app)
+    console.base_url = server.start()
+    return console, server
