@@ -10,6 +10,7 @@ from aiwatch.emulator.cli import register as register_emulator
 from aiwatch.integrations.cli import register as register_integrations
 from aiwatch.posture.cli import register as register_posture
 from aiwatch.retention.cli import register as register_retention
+from aiwatch.risk.cli import register as register_risk
 from aiwatch.sync.cli import register as register_sync
 from aiwatch.web.cli import register as register_web
 
@@ -45,3 +46,4 @@ register_sync(app)
 register_web(app)
 register_retention(app)
 register_posture(app)
+register_risk(app)
