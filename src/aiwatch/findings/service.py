@@ -103,13 +103,11 @@ def _suppression(policy: PolicySnapshot, alert: AlertInput) -> str | None:
     user_id = alert.subject_id if alert.subject_kind == "user" else None
     if not policy.in_scope(alert.rule, alert.integration_id, alert.agent_id, user_id):
         return "out_of_scope"
-    matched = alert.matched_text
-    context = alert.details.get("context") if isinstance(alert.details.get("context"), str) else None
     return policy.suppression(
         alert.rule,
         value_hash=alert.value_hash,
-        matched=matched,
-        context=context or matched,
+        matched=alert.matched_text,
+        context=alert.context_text or alert.matched_text,
         agent_id=alert.agent_id,
         app_id=alert.app_id,
     )

@@ -26,8 +26,8 @@ class Resolution(StrEnum):
 class AlertInput:
     """One detection in one stored item. ``evidence`` is already masked; never pass a clear value.
 
-    ``matched_text`` (optional, never stored) lets keyword/regex exclusions look at the clear match and
-    its surroundings; pass None when the caller has no text (exclusions by value hash still apply).
+    ``matched_text`` and ``context_text`` (optional, clear, never stored) let regex exclusions look at the
+    clear match and keyword exclusions at its surroundings; without them only exclusions by value hash apply.
     """
 
     integration_id: int
@@ -49,6 +49,7 @@ class AlertInput:
     agent_id: str | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     matched_text: str | None = dataclasses.field(default=None, repr=False, compare=False)
+    context_text: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.item_kind not in ITEM_KINDS:
