@@ -86,7 +86,18 @@ class SyncLoop:
                 )
             print_summary(self.console, summary, compact=compact)
             summaries.append(summary)
+            self.scan_new_items(target.id)
         return summaries
+
+    def scan_new_items(self, integration_id: int) -> None:
+        """The findings pipeline over what this pass stored (it also runs alone: `aiwatch pipeline run`)."""
+        from aiwatch.pipeline.runner import run_pipeline
+
+        result = run_pipeline(self.sessions, self.settings, integration_id=integration_id)
+        self.console.print(
+            f"Findings pipeline: {result.items} items scanned, {result.recorded.created} new alerts, "
+            f"{len(result.recorded.findings_touched)} findings updated"
+        )
 
     @contextmanager
     def _stop_on_interrupt(self) -> Iterator[None]:
