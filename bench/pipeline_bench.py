@@ -15,7 +15,6 @@ file-extraction worker processes excluded, reported separately as the largest ch
 from __future__ import annotations
 
 import argparse
-import inspect
 import resource
 import sys
 import tempfile
@@ -51,16 +50,12 @@ def stored_items(session: Any, integration_id: int) -> dict[str, int]:
 
 
 def pipeline_entry() -> Any | None:
-    """The findings pipeline's run function, if the findings core is in this tree."""
+    """``aiwatch.pipeline.runner.run_pipeline`` when the findings pipeline is in this tree."""
     try:
-        from aiwatch.pipeline import runner  # type: ignore[attr-defined]
+        from aiwatch.pipeline.runner import run_pipeline
     except ImportError:
         return None
-    for name in ("run_pipeline", "run", "process_integration"):
-        function = getattr(runner, name, None)
-        if callable(function):
-            return function
-    return None
+    return run_pipeline
 
 
 def scan_directly(session: Any, integration_id: int) -> int:
@@ -150,11 +145,8 @@ def main() -> int:
         entry = pipeline_entry()
         t1 = time.perf_counter()
         if entry is not None:
-            parameters = inspect.signature(entry).parameters
-            if "settings" in parameters:
-                entry(settings=settings, integration_id=info.id)
-            else:
-                entry(sessions, info.id)
+            # Posture, activity and risk are timed separately below.
+            entry(sessions, settings, integration_id=info.id, include_posture=False)
             scan_label = "pipeline (scan + alerts + findings)"
         else:
             with sessions() as session:
