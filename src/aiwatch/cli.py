@@ -7,6 +7,7 @@ import typer
 from aiwatch import __version__
 from aiwatch.detection.cli import register as register_detection
 from aiwatch.emulator.cli import register as register_emulator
+from aiwatch.findings.cli import register as register_findings
 from aiwatch.integrations.cli import register as register_integrations
 from aiwatch.posture.cli import register as register_posture
 from aiwatch.retention.cli import register as register_retention
@@ -47,3 +48,4 @@ register_web(app)
 register_retention(app)
 register_posture(app)
 register_risk(app)
+register_findings(app)
