@@ -151,6 +151,7 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     page.reload()
     assert page.inner_text("[data-testid=status]") == "Connected"
     assert "back-fill complete" in page.inner_text("[data-testid=backfill]")
+    assert "synced, largest lag" in page.inner_text("[data-testid=streams]")
     assert emulator.api_key not in page.content()
     _shot(page, "integrations-connected")
 
@@ -158,6 +159,8 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     page.click("a.button:has-text('Manage')")
     page.wait_for_url("**/integrations/chatgpt-enterprise")
     assert page.inner_text("[data-testid=key-hint]") == "…" + emulator.api_key[-4:]
+    conversations = page.query_selector_all("tr[data-stream=conversations] td")
+    assert int(conversations[3].inner_text()) > 0  # items synced by the back-fill
     _shot(page, "manage")
     page.click("#action-pause")
     assert page.inner_text("[data-testid=status]") == "Paused"

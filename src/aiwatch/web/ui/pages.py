@@ -98,19 +98,21 @@ def _streams(request: Request, info: IntegrationInfo) -> list[dict[str, Any]]:
         cursors = session.scalars(
             select(SyncCursor).where(SyncCursor.integration_id == info.id).order_by(SyncCursor.stream)
         ).all()
-    return [
-        {
-            "stream": cursor.stream,
-            "last_success_at": cursor.last_success_at,
-            "lag": _lag_text((now - cursor.last_success_at).total_seconds())
-            if cursor.last_success_at
-            else "—",
-            "items": cursor.items_synced,
-            "last_error": cursor.last_error,
-            "last_error_at": cursor.last_error_at,
-        }
-        for cursor in cursors
-    ]
+    rows = []
+    for cursor in cursors:
+        lag = (now - cursor.last_success_at).total_seconds() if cursor.last_success_at else None
+        rows.append(
+            {
+                "stream": cursor.stream,
+                "last_success_at": cursor.last_success_at,
+                "lag_seconds": lag,
+                "lag": _lag_text(lag) if lag is not None else "—",
+                "synced": cursor.items_synced,
+                "last_error": cursor.last_error,
+                "last_error_at": cursor.last_error_at,
+            }
+        )
+    return rows
 
 
 def _lag_text(seconds: float) -> str:
@@ -124,10 +126,14 @@ def _lag_text(seconds: float) -> str:
 def _tiles(request: Request) -> list[dict[str, Any]]:
     tiles = []
     for info in request.app.state.integrations.list_integrations():
+        streams = _streams(request, info)
+        lags = [s["lag_seconds"] for s in streams if s["lag_seconds"] is not None]
         tiles.append(
             {
                 "info": info,
-                "streams": _streams(request, info),
+                "stream_count": len(streams),
+                "max_lag": _lag_text(max(lags)) if lags else None,
+                "failing": [s for s in streams if s["last_error"]],
                 "backfill": request.app.state.backfills.state(info.name),
             }
         )
