@@ -24,7 +24,19 @@ MESSAGE_PLACES = {"user": Where.PROMPT, "assistant": Where.RESPONSE, "tool": Whe
 AGENT_CONFIG_FIELDS = ("instructions", "description")
 # Message events of the log feed are merged into messages (scanned there); only other events are scanned here.
 LOG_EVENT_SKIPPED_TYPES = ("CONVERSATION_MESSAGE",)
-LOG_EVENT_SKIPPED_KEYS = {"id", "type", "event_type", "timestamp", "created_at", "updated_at"}
+# Structural metadata (who, from where, when) is not content: the audit trail's emails and IPs are no risk.
+LOG_EVENT_SKIPPED_KEYS = {
+    "id",
+    "type",
+    "event_type",
+    "timestamp",
+    "created_at",
+    "updated_at",
+    "user_agent",
+    "ip",
+}
+LOG_EVENT_SKIPPED_SUFFIXES = ("_id", "_email", "email", "_ip", "_at")
+LOG_EVENT_SKIPPED_SUBTREES = {"actor", "request_metadata"}
 
 
 @dataclass(frozen=True)
@@ -242,13 +254,15 @@ def _text_fields(raw: str) -> list[tuple[str, str]]:
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
+                if not path and key in LOG_EVENT_SKIPPED_SUBTREES:
+                    continue
                 walk(child, f"{path}.{key}" if path else str(key))
         elif isinstance(value, list):
             for index, child in enumerate(value):
                 walk(child, f"{path}[{index}]")
         elif isinstance(value, str) and value.strip():
             leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-            if leaf not in LOG_EVENT_SKIPPED_KEYS and not leaf.endswith("_id"):
+            if leaf not in LOG_EVENT_SKIPPED_KEYS and not leaf.endswith(LOG_EVENT_SKIPPED_SUFFIXES):
                 found.append((path[:100], value))
 
     walk(data, "")
