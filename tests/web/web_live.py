@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from aiwatch.config import Settings
@@ -16,32 +13,11 @@ from aiwatch.sync.runner import client_factory
 from aiwatch.web.accounts import Role
 from aiwatch.web.app import create_app
 from aiwatch.web.auth import SESSION_COOKIE, LoginThrottle
+from aiwatch.web.server import BackgroundConsole
 
 PASSWORD = "correct horse battery staple"
 NO_SCOPE_KEY = "sk-proj-NoComplianceScope0123456789abcdefNOSC"
 WRONG_KEY = "sk-proj-WrongKey0123456789abcdefghijklmnWRNG"
-
-
-class LiveServer:
-    """uvicorn in a thread; ``stop`` waits for it to shut down."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the console did not start")
-            time.sleep(0.02)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(30)
 
 
 @dataclass
@@ -68,13 +44,15 @@ class Console:
         return client
 
 
-def start_console(data_dir: Path, *, throttle: LoginThrottle | None = None) -> tuple[Console, LiveServer]:
+def start_console(
+    data_dir: Path, *, throttle: LoginThrottle | None = None
+) -> tuple[Console, BackgroundConsole]:
     settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'aiwatch.db'}")
     # No client-side rate limits: the emulator runs without them and tests stay fast.
     app = create_app(settings, client_factory=client_factory(rate_limit_scale=None), throttle=throttle)
     console = Console("", app)
     for role in Role:
         console.users[role.label] = app.state.accounts.create_user(role.label, PASSWORD, role).id
-    server = LiveServer(app)
+    server = BackgroundConsole(app)
     console.base_url = server.start()
     return console, server
