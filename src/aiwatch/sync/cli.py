@@ -60,13 +60,26 @@ def demo_command(
     interval: Annotated[
         float, typer.Option("--interval", min=1.0, help="Seconds between live passes.")
     ] = 15.0,
+    console_port: Annotated[
+        int, typer.Option("--console-port", min=0, max=65535, help="Web console port (live mode).")
+    ] = 8000,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the web console in a browser.")] = False,
 ) -> None:
     """Start the Compliance API emulator on loopback, connect an integration "demo" to it and sync."""
     from aiwatch.config import ConfigError, get_settings
     from aiwatch.sync.demo import run_demo
 
     try:
-        ok = run_demo(get_settings(), once=once, port=port, users=users, seed=seed, interval=interval)
+        ok = run_demo(
+            get_settings(),
+            once=once,
+            port=port,
+            users=users,
+            seed=seed,
+            interval=interval,
+            console_port=console_port,
+            open_browser=open_browser,
+        )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

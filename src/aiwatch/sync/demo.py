@@ -32,6 +32,8 @@ def run_demo(
     seed: int,
     interval: float,
     console: Console | None = None,
+    console_port: int | None = None,
+    open_browser: bool = False,
 ) -> bool:
     """Run the demo; returns True when credentials checked out and the last sync had no errors."""
     from aiwatch.emulator.server import EmulatorConfig, EmulatorServer
@@ -60,8 +62,18 @@ def run_demo(
         print_where(console, settings, loop)
         if once:
             return ok
+        web = None
+        if console_port is not None:  # the web console beside the live sync (aiwatch.web)
+            from aiwatch.web.server import start_demo_console
+
+            web, url, password = start_demo_console(settings, port=console_port, open_browser=open_browser)
+            console.print(f"[bold]Web console[/bold] {url}  sign in as [bold]demo[/bold] / {password}")
         console.print(f"Live: new activity keeps arriving; syncing every {interval:g} s. Ctrl-C to stop.")
-        return loop.run(name=DEMO_NAME, once=False, interval=interval)
+        try:
+            return loop.run(name=DEMO_NAME, once=False, interval=interval)
+        finally:
+            if web is not None:
+                web.stop()
 
 
 def save_demo_integration(service: IntegrationService, emulator: Any) -> None:
