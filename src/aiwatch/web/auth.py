@@ -12,6 +12,7 @@ import hmac
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
@@ -115,14 +116,17 @@ class LoginThrottle:
     In memory: a restart clears it, and several server processes each count on their own.
     """
 
-    def __init__(self, policy: ThrottlePolicy | None = None) -> None:
+    def __init__(
+        self, policy: ThrottlePolicy | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.policy = policy or ThrottlePolicy()
+        self._clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def locked_for(self, username: str, ip: str) -> float:
         """Seconds until a sign-in may be tried again (0 when allowed)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             waits = [
                 self._wait(f"user:{username.lower()}", self.policy.max_per_account, now),
@@ -131,7 +135,7 @@ class LoginThrottle:
         return max(waits)
 
     def record_failure(self, username: str, ip: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             for key in (f"user:{username.lower()}", f"ip:{ip}"):
                 self._failures.setdefault(key, deque()).append(now)
