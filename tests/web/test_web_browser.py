@@ -168,6 +168,11 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     assert "Resumed" in page.inner_text("[role=status]")
     assert console.app.state.backfills.wait("chatgpt-enterprise", timeout=120)
 
+    page.click("nav >> text=Sync health")
+    page.wait_for_url("**/sync-health")
+    assert page.query_selector("tr[data-stream=users]") is not None
+    _shot(page, "sync-health")
+
 
 def test_save_is_refused_server_side_without_the_confirmation(
     page: Any, console: Console, emulator: EmulatorServer

@@ -155,6 +155,20 @@ def integrations_page(request: Request, principal: Principal = require(Role.VIEW
     return _render(request, "integrations.html", context)
 
 
+@router.get("/sync-health", response_class=HTMLResponse)
+def sync_health_page(request: Request, principal: Principal = require(Role.VIEWER)) -> HTMLResponse:
+    integrations = [
+        {
+            "info": info,
+            "streams": _streams(request, info),
+            "backfill": request.app.state.backfills.state(info.name),
+        }
+        for info in request.app.state.integrations.list_integrations()
+    ]
+    context = {"principal": principal, "nav": "sync-health", "integrations": integrations}
+    return _render(request, "sync_health.html", context)
+
+
 def _connect_context(principal: Principal, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
     return {
         "principal": principal,
