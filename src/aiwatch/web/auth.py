@@ -59,11 +59,11 @@ class RoleGuard:
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             raise LoginRequired(request.url.path)
+        request.state.principal = principal  # error pages still show the navigation
         if principal.role < self.minimum:
             raise HTTPException(
-                403, f"this needs the {self.minimum.label} role; you are {principal.role.label}"
+                403, f"This needs the {self.minimum.label} role; you are signed in as {principal.role.label}."
             )
-        request.state.principal = principal
         return principal
 
 
