@@ -93,7 +93,13 @@ class SyncLoop:
         """The findings pipeline over what this pass stored (it also runs alone: `aiwatch pipeline run`)."""
         from aiwatch.pipeline.runner import run_pipeline
 
-        result = run_pipeline(self.sessions, self.settings, integration_id=integration_id)
+        try:
+            result = run_pipeline(self.sessions, self.settings, integration_id=integration_id)
+        except SQLAlchemyError:
+            raise  # the loop's database-outage handling applies
+        except Exception as exc:  # a scanning bug must not stop syncing; pending items are retried next pass
+            self.console.print(f"Findings pipeline failed ({type(exc).__name__}); it retries next pass.")
+            return
         self.console.print(
             f"Findings pipeline: {result.items} items scanned, {result.recorded.created} new alerts, "
             f"{len(result.recorded.findings_touched)} findings updated"

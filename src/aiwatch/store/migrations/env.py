@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import aiwatch.findings.models  # noqa: F401 - registers the findings tables on Base for autogenerate
 from aiwatch.store.models import Base
 
 connection = context.config.attributes.get("connection")
