@@ -224,7 +224,7 @@ def log_events(
     for row in session.scalars(query).all():
         texts: tuple[tuple[str, str, Where], ...] = ()
         if row.event_type not in LOG_EVENT_SKIPPED_TYPES:
-            texts = tuple((name, text, Where.LOG_EVENT) for name, text in _text_fields(row.raw))
+            texts = tuple((name, text, Where.LOG_EVENT) for name, text in log_event_text_fields(row.raw))
         actor = row.actor or {}
         items.append(
             ScanItem(
@@ -243,7 +243,7 @@ def log_events(
     return items
 
 
-def _text_fields(raw: str) -> list[tuple[str, str]]:
+def log_event_text_fields(raw: str) -> list[tuple[str, str]]:
     """Dotted paths and values of the free-text strings of an event's JSON (ids and timestamps skipped)."""
     try:
         data = json.loads(raw)
