@@ -103,3 +103,13 @@ def test_log_eventlog_event_text_fields_skip_metadata_and_survive_bad_json():
     assert log_event_text_fields(raw) == [("action_data.note", "text")]
     assert log_event_text_fields("not json {") == [("raw", "not json {")]
     assert log_event_text_fields("") == []
+
+
+def test_huge_message_is_scanned_with_exact_offsets(store):
+    secret = "AKIAZ3MHALJQ4RX7WQ2P"
+    text = ("lorem ipsum dolor sit amet " * 8000) + f"key {secret} " + ("é " * 1000)
+    store.message(text, message_id="huge")
+    run_pipeline(store.sessions, store.settings, include_posture=False)
+    with store.sessions() as session:
+        (found,) = [a for a in list_alerts(session) if a.rule == "secret.aws_access_key_id"]
+    assert text[found.start : found.end] == secret

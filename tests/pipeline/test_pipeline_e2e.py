@@ -74,6 +74,13 @@ def test_every_planted_risk_becomes_a_finding_and_reruns_add_nothing(synced):
         finding_rules = set(session.scalars(select(Finding.rule)))
     assert {label.rule for label in labels if label not in missed} <= finding_rules
 
+    # Subjects: knowledge files and configs belong to the agent, everything else to a known user.
+    for a in alerts:
+        if a.item_kind == "agent_config" or (a.item_kind == "file" and a.agent_id):
+            assert a.subject_kind == "agent", (a.rule, a.item_kind)
+        elif a.item_kind in ("message", "memory", "canvas_version"):
+            assert a.subject_kind == "user" and a.subject_id.startswith("user-"), (a.rule, a.item_kind)
+
     before = _finding_shape(synced)
     again = run_pipeline(synced.sessions, synced.settings)
     assert again.items == 0 and again.recorded.created == 0
