@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from aiwatch.config import Settings
+from aiwatch.store.db import dispose_engines, init_db, make_session_factory
+from aiwatch.web.audit import AuditLog
+
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIWATCH_")}
@@ -40,6 +44,15 @@ def test_users_commands(tmp_path: Path) -> None:
     assert reset.returncode == 0 and "New password for alice" in reset.stdout
     missing = _aiwatch(tmp_path, "users", "reset-password", "nobody")
     assert missing.returncode == 2 and "no account named" in missing.stderr
+
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'aiwatch.db'}")
+    try:
+        entries, _total = AuditLog(make_session_factory(init_db(settings))).page()
+    finally:
+        dispose_engines()
+    assert [entry.action for entry in entries] == ["user.reset_password", "user.set_role", "user.create"]
+    assert all(entry.actor.startswith("cli:") and entry.target == "alice" for entry in entries)
+    assert reset.stdout.split()[-1] not in str([entry.details for entry in entries])
 
 
 def _free_port() -> int:

@@ -17,6 +17,21 @@ def _accounts():  # type: ignore[no-untyped-def]
     return AccountService(make_session_factory(init_db(get_settings())))
 
 
+def _audit(action: str, target: str, details: dict[str, str] | None = None) -> None:
+    """Account changes made on the command line are audited like the console's (actor: the OS user)."""
+    import getpass
+
+    from aiwatch.config import get_settings
+    from aiwatch.store.db import init_db, make_session_factory
+    from aiwatch.web.audit import AuditLog
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    AuditLog(make_session_factory(init_db(get_settings()))).record(f"cli:{user}", action, target, details)
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(2)
@@ -57,9 +72,10 @@ def users_create(
 
     password = generate_password()
     try:
-        _accounts().create_user(username, password, Role.parse(role))
+        user = _accounts().create_user(username, password, Role.parse(role))
     except AccountError as exc:
         raise _fail(str(exc)) from exc
+    _audit("user.create", user.username, {"role": user.role.label})
     typer.echo(f"Created {username} ({role}). Password (shown once): {password}")
 
 
@@ -80,6 +96,7 @@ def users_set_role(username: str, role: str) -> None:
         user = _accounts().set_role(username, Role.parse(role))
     except AccountError as exc:
         raise _fail(str(exc)) from exc
+    _audit("user.set_role", user.username, {"role": user.role.label})
     typer.echo(f"{user.username} is now {user.role.label}")
 
 
@@ -92,6 +109,7 @@ def users_reset_password(username: str) -> None:
         password = _accounts().reset_password(username)
     except AccountError as exc:
         raise _fail(str(exc)) from exc
+    _audit("user.reset_password", username.strip())
     typer.echo(f"New password for {username} (shown once): {password}")
 
 
