@@ -8,6 +8,7 @@ from web_live import WRONG_KEY, Console
 
 from aiwatch.emulator.server import EmulatorServer
 from aiwatch.integrations.service import IntegrationNotFound
+from aiwatch.web.operations import DEFAULT_INTEGRATION_NAME
 
 
 def _add(console: Console, emulator: EmulatorServer, name: str) -> None:
@@ -93,3 +94,29 @@ def test_settings_create_account_and_token_once(console: Console) -> None:
     accounts = console.app.state.accounts
     roles = {user.username: user.role.label for user in accounts.list_users()}
     assert roles["newbie"] == "viewer" and roles["admin"] == "admin"
+
+
+def test_connecting_again_restores_a_workspace_disconnected_with_its_data_kept(
+    console: Console, emulator: EmulatorServer
+) -> None:
+    name = DEFAULT_INTEGRATION_NAME
+    _add(console, emulator, name)
+    service = console.app.state.integrations
+    form = {
+        "api_key": emulator.api_key,
+        "workspace_id": emulator.workspace_id,
+        "chatgpt_org_id": emulator.chatgpt_org_id,
+        "platform_org_id": emulator.platform_org_id,
+        "base_url": emulator.base_url,
+    }
+    with console.client("admin") as admin:
+        kept = admin.post(f"/integrations/{name}/action/remove", data={"purge": "no", "confirm_name": name})
+        assert kept.status_code == 303 and not service.get(name).has_key
+        assert admin.post("/integrations/connect", data=form).status_code == 422  # not confirmed
+        again = admin.post("/integrations/connect", data={**form, "confirmed": "yes"})
+        assert again.status_code == 303, again.text
+        assert console.app.state.backfills.wait(name, timeout=120)
+        info = service.get(name)
+        assert info.removed_at is None and info.has_key and info.status == "connected"
+        assert "integration.reconnect" in admin.get("/api/audit").text
+    service.remove(name, purge=True)

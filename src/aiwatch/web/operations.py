@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from aiwatch.integrations.service import IntegrationInfo, IntegrationService
+from aiwatch.integrations.service import IntegrationInfo, IntegrationNotFound, IntegrationService
 from aiwatch.sources.chatgpt.checks import CheckReport, run_credential_checks
 from aiwatch.store.models import IntegrationStatus
 from aiwatch.web.accounts import Principal
@@ -59,7 +59,21 @@ class Operations:
         )
 
     def connect(self, fields: ConnectionFields) -> tuple[IntegrationInfo, list[str]]:
-        """Save and Connect: store the key encrypted, then start the first back-fill in the background."""
+        """Save and Connect: store the key encrypted, then start the first back-fill in the background.
+
+        A workspace disconnected earlier with its data kept is reconnected (synced data and cursors stay)."""
+        if self._removed_with_data_kept(fields.name):
+            self.service.rotate_key(fields.name, fields.api_key, key_name=fields.key_name)  # restores it
+            info = self.service.update(
+                fields.name,
+                base_url=fields.base_url,
+                workspace_id=fields.workspace_id,
+                chatgpt_org_id=fields.chatgpt_org_id,
+                platform_org_id=fields.platform_org_id,
+            )
+            self._record("integration.reconnect", info.name, {"key_last4": info.key_last4})
+            self.backfills.start(info.name)
+            return info, []
         info, warnings = self.service.add(
             name=fields.name,
             workspace_id=fields.workspace_id,
@@ -77,6 +91,12 @@ class Operations:
         )
         self.backfills.start(info.name)
         return info, warnings
+
+    def _removed_with_data_kept(self, name: str) -> bool:
+        try:
+            return self.service.get(name).removed_at is not None
+        except IntegrationNotFound:
+            return False
 
     def retest(self, name: str) -> tuple[IntegrationInfo, CheckReport]:
         """Test the stored credentials and record the outcome as the integration's status."""
