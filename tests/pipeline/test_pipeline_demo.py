@@ -10,7 +10,9 @@ from aiwatch.cli import app
 
 
 def test_demo_produces_findings(settings) -> None:
-    result = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", "0"])
+    result = CliRunner().invoke(
+        app, ["demo", "--once", "--users", "3", "--seed", "5", "--emulator-port", "0"]
+    )
     assert result.exit_code == 0, result.output
     assert "Findings pipeline:" in result.output
     listed = CliRunner().invoke(app, ["findings", "list", "--format", "json", "--limit", "1000"])

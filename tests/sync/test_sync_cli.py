@@ -83,7 +83,9 @@ def test_ctrl_c_stops_the_sync_loop_cleanly_between_pages(harness: Any) -> None:
 
 
 def test_demo_once_connects_checks_and_syncs(settings: Settings) -> None:
-    result = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", "0"])
+    result = CliRunner().invoke(
+        app, ["demo", "--once", "--users", "3", "--seed", "5", "--emulator-port", "0"]
+    )
     assert result.exit_code == 0, result.output
     assert "Test Credentials" in result.output
     assert "Sync of 'demo': connected" in result.output
@@ -92,7 +94,9 @@ def test_demo_once_connects_checks_and_syncs(settings: Settings) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    again = CliRunner().invoke(app, ["demo", "--once", "--users", "3", "--seed", "5", "--port", str(port)])
+    again = CliRunner().invoke(
+        app, ["demo", "--once", "--users", "3", "--seed", "5", "--emulator-port", str(port)]
+    )
     assert again.exit_code == 0, again.output
     assert f"127.0.0.1:{port}/v1" in again.output
 

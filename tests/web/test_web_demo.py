@@ -17,7 +17,7 @@ def test_live_demo_serves_the_console(tmp_path: Path) -> None:
     port = _free_port()
     executable = Path(sys.executable).with_name("aiwatch")
     process = subprocess.Popen(
-        [str(executable), "demo", "--users", "2", "--interval", "30", "--console-port", str(port)],
+        [str(executable), "demo", "--users", "2", "--interval", "30", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -27,7 +27,7 @@ PLUGINS = {
 
 
 class PluginError(RuntimeError):
-    pass
+    """A plug-in package exists but does not provide what the engine needs."""
 
 
 @cache

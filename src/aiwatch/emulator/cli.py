@@ -107,10 +107,10 @@ def emulator(
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        while not stopped.wait(0.5):
-            pass
+        while not stopped.wait(0.5):  # short waits keep Ctrl-C responsive
+            continue
     except KeyboardInterrupt:
-        pass
+        typer.echo("Stopping.")
     finally:
         server.stop()
         typer.echo("Emulator stopped.", err=True)

@@ -54,14 +54,16 @@ def sync_command(
 
 def demo_command(
     once: Annotated[bool, typer.Option("--once", help="Sync once and exit instead of staying live.")] = False,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Emulator port (0: any free).")] = 0,
+    emulator_port: Annotated[
+        int, typer.Option("--emulator-port", min=0, max=65535, help="Emulator port (0: any free).")
+    ] = 0,
     users: Annotated[int, typer.Option("--users", min=1, help="Users in the demo workspace.")] = 25,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated workspace.")] = 7,
     interval: Annotated[
         float, typer.Option("--interval", min=1.0, help="Seconds between live passes.")
     ] = 15.0,
     console_port: Annotated[
-        int, typer.Option("--console-port", min=0, max=65535, help="Web console port (live mode).")
+        int, typer.Option("--port", min=0, max=65535, help="Web console port (live mode).")
     ] = 8000,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the web console in a browser.")] = False,
 ) -> None:
@@ -73,7 +75,7 @@ def demo_command(
         ok = run_demo(
             get_settings(),
             once=once,
-            port=port,
+            port=emulator_port,
             users=users,
             seed=seed,
             interval=interval,

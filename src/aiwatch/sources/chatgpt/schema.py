@@ -263,11 +263,11 @@ class AgentTool(ApiObject):
 
 
 class GPTFile(AgentFile):
-    pass
+    """A file of a GPT configuration (knowledge file)."""
 
 
 class ProjectFile(AgentFile):
-    pass
+    """A file of a project configuration."""
 
 
 GPTFileInfo = GPTFile
@@ -275,11 +275,11 @@ ProjectFileInfo = ProjectFile
 
 
 class GPTTool(AgentTool):
-    pass
+    """A tool of a GPT configuration."""
 
 
 class ProjectTool(AgentTool):
-    pass
+    """A tool of a project configuration."""
 
 
 class VersionAuthor(ApiObject):
@@ -523,7 +523,7 @@ class ActionEvent(LogEvent):
 
 
 class AuditLogEvent(ActionEvent):
-    pass
+    """An AUDIT_LOG event of the log feed."""
 
 
 class AuthLogEvent(ActionEvent):
@@ -535,27 +535,27 @@ class AuthLogEvent(ActionEvent):
 
 
 class AppLogEvent(ActionEvent):
-    pass
+    """An APP_LOG event of the log feed."""
 
 
 class AppAuthLogEvent(ActionEvent):
-    pass
+    """An APP_AUTH_LOG event of the log feed."""
 
 
 class CustomAgentsLogEvent(ActionEvent):
-    pass
+    """A CUSTOM_AGENTS_LOG event of the log feed."""
 
 
 class CodexLogEvent(ActionEvent):
-    pass
+    """A CODEX_LOG event of the log feed."""
 
 
 class CodexSecurityLogEvent(ActionEvent):
-    pass
+    """A CODEX_SECURITY_LOG event of the log feed."""
 
 
 class CostsEvent(LogEvent):
-    pass
+    """A COSTS event of the log feed."""
 
 
 LOG_EVENT_MODELS: dict[str, type[LogEvent]] = {
