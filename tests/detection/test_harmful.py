@@ -303,3 +303,16 @@ def test_software_exclusion_needs_every_violent_verb_to_target_software() -> Non
 def test_artefact_was_trained_on_the_current_features() -> None:
     # Fails when the shared normaliser or the lexicon changed since training: rerun harmful_train.
     assert load_model().fingerprint == feature_fingerprint()
+
+
+@pytest.mark.parametrize("sensitivity", ["balanced", "high"])
+def test_engine_keeps_every_calibrated_plugin_detection(sensitivity: str) -> None:
+    """The plug-in applies its own per-label thresholds; the engine must not cut its scores a second time."""
+    from aiwatch.detection import scan
+
+    text = "You and all the other women in this country make me boil with anger."
+    direct = [(d.rule, d.score) for d in DETECTORS[0].detect(text, Sensitivity(sensitivity))]
+    assert direct and direct[0][1] < 0.5  # a calibrated score below the catalog's generic threshold
+    found = scan(text, sensitivity=sensitivity)
+    via_engine = [(d.rule, d.score) for d in found if d.rule.startswith("harmful.")]
+    assert via_engine == direct
