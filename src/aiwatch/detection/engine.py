@@ -8,6 +8,7 @@ bounded work) → thresholds for the sensitivity → overlap resolution. Offsets
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fnmatch
 import hashlib
 import inspect
@@ -581,13 +582,11 @@ def _load_or_compile(
     ).hexdigest()[:32]
     cache_file = _cache_dir() / f"hs-{digest}.db"
     rejected_file = cache_file.with_suffix(".rejected")
-    try:
+    with contextlib.suppress(OSError, hyperscan.error, ValueError, TypeError):  # no usable cache: compile
         database = hyperscan.loadb(cache_file.read_bytes(), hyperscan.HS_MODE_BLOCK)
         rejected = [int(i) for i in rejected_file.read_text().split()] if rejected_file.exists() else []
         python_only.extend(rejected)
         return database
-    except (OSError, hyperscan.error, ValueError, TypeError):
-        pass
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
         database.compile(

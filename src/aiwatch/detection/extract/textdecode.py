@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -21,10 +22,8 @@ def decode_text(data: bytes, *, cut: bool = False) -> tuple[str, str]:
     guessed = _utf16_without_bom(data)
     if guessed:
         return _decode(data, guessed, cut), guessed
-    try:
+    with contextlib.suppress(UnicodeDecodeError):  # not UTF-8: fall through to the 8-bit code pages
         return _decode(data, "utf-8", cut, strict=True), "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
