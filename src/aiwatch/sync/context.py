@@ -96,3 +96,8 @@ class SyncContext:
             persist.save_cursor(session, self.integration_id, stream, cursor, items=items)
         self.items_by_stream[stream] = self.items_by_stream.get(stream, 0) + items
         self.progress.advance(stream, pages=1, items=items)
+
+    def advance_cursor(self, stream: str, cursor: dict[str, Any]) -> None:
+        """Commit a cursor move for a page that carried no new rows."""
+        with self.page(stream, cursor, items=0):
+            return

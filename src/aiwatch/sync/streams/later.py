@@ -49,8 +49,7 @@ class LaterPathStream(Stream):
             raise
         except errors.NotFound as exc:  # the path itself is unknown here
             raise StreamUnsupported(unsupported) from exc
-        with ctx.page(self.name, {"user_after": None, "completed_at": ctx.clock().timestamp()}, items=0):
-            pass
+        ctx.advance_cursor(self.name, {"user_after": None, "completed_at": ctx.clock().timestamp()})
         return total
 
     def _sync_list(self, ctx: SyncContext, user_id: str | None, page_cursor: dict[str, Any]) -> int:

@@ -93,8 +93,7 @@ class LogStream(Stream):
             if has_more and next_after == after and not progressed:
                 raise StreamIncomplete(f"the {self.event_type} listing says has_more but does not advance")
             if next_after:
-                with ctx.page(self.name, {"after": next_after}, items=0):
-                    pass
+                ctx.advance_cursor(self.name, {"after": next_after})
                 after = next_after
             if not has_more:
                 return total
