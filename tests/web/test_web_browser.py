@@ -5,65 +5,14 @@ Screenshots of the main pages are written to test-artifacts/screenshots/ (gitign
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from web_live import NO_SCOPE_KEY, PASSWORD, WRONG_KEY, Console
+from browser_kit import require_chromium, shot, sign_in
+from web_live import NO_SCOPE_KEY, WRONG_KEY, Console
 
 from aiwatch.emulator.server import EmulatorServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-if not CHROMIUM.exists():
-    if os.environ.get("AIWATCH_TEST_REQUIRE_CHROMIUM") == "1":
-        raise RuntimeError("/usr/bin/chromium is missing: apt-get install chromium")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Any, console: Console, username: str) -> None:
-    page.goto(console.base_url + "/")
-    assert "/login" in page.url
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(console.base_url + "/")
+pytestmark = require_chromium()
 
 
 def _fill_connect(page: Any, emulator: EmulatorServer, *, key: str, workspace_id: str | None = None) -> None:
@@ -87,21 +36,21 @@ def _run_test_credentials(page: Any) -> dict[str, str]:
 
 def test_sign_in_shows_errors_then_the_dashboard(page: Any, console: Console) -> None:
     page.goto(console.base_url + "/login")
-    _shot(page, "login")
+    shot(page, "login")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "wrong password")
     page.click("button[type=submit]")
     assert "Wrong username or password" in page.inner_text("[role=alert]")
-    _sign_in(page, console, "admin")
+    sign_in(page, console, "admin")
     assert "No workspace connected yet" in page.inner_text("main")
-    _shot(page, "dashboard-empty")
+    shot(page, "dashboard-empty")
 
 
 def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator: EmulatorServer) -> None:
-    _sign_in(page, console, "admin")
+    sign_in(page, console, "admin")
     page.goto(console.base_url + "/integrations")
     assert page.inner_text("[data-testid=status]") == "Not connected"
-    _shot(page, "integrations-not-connected")
+    shot(page, "integrations-not-connected")
     page.click("a[href='/integrations/connect']")
     page.wait_for_url("**/integrations/connect")
 
@@ -124,7 +73,7 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     assert results["compliance_access"] == "FAIL"
     email = page.inner_text("[data-testid=support-email]")
     assert "compliance-reader" in email and NO_SCOPE_KEY[-4:] in email and NO_SCOPE_KEY not in email
-    _shot(page, "connect-missing-access")
+    shot(page, "connect-missing-access")
 
     # The right key but another workspace: the workspace check fails.
     page.fill("#api_key", emulator.api_key)
@@ -138,7 +87,7 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     results = _run_test_credentials(page)
     assert results["key_accepted"] == "PASS" and results["workspace_found"] == "PASS"
     assert page.get_attribute("#check-report .report", "data-ok") == "true"
-    _shot(page, "connect-test-passed")
+    shot(page, "connect-test-passed")
 
     # Save stays disabled until the confirmation is ticked.
     page.wait_for_selector("#api_key-status .field-ok")
@@ -153,7 +102,7 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     assert "back-fill complete" in page.inner_text("[data-testid=backfill]")
     assert "synced, largest lag" in page.inner_text("[data-testid=streams]")
     assert emulator.api_key not in page.content()
-    _shot(page, "integrations-connected")
+    shot(page, "integrations-connected")
 
     # Manage: only the last 4 characters of the key are shown; pause and resume.
     page.click("a.button:has-text('Manage')")
@@ -161,7 +110,7 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     assert page.inner_text("[data-testid=key-hint]") == "…" + emulator.api_key[-4:]
     conversations = page.query_selector_all("tr[data-stream=conversations] td")
     assert int(conversations[3].inner_text()) > 0  # items synced by the back-fill
-    _shot(page, "manage")
+    shot(page, "manage")
     page.click("#action-pause")
     assert page.inner_text("[data-testid=status]") == "Paused"
     page.click("#action-resume")
@@ -171,13 +120,13 @@ def test_connect_flow_against_the_emulator(page: Any, console: Console, emulator
     page.click("nav >> text=Sync health")
     page.wait_for_url("**/sync-health")
     assert page.query_selector("tr[data-stream=users]") is not None
-    _shot(page, "sync-health")
+    shot(page, "sync-health")
 
 
 def test_save_is_refused_server_side_without_the_confirmation(
     page: Any, console: Console, emulator: EmulatorServer
 ) -> None:
-    _sign_in(page, console, "admin")
+    sign_in(page, console, "admin")
     page.goto(console.base_url + "/integrations/connect")
     _fill_connect(page, emulator, key=emulator.api_key)
     page.wait_for_selector("#platform_org_id-status .field-ok")
@@ -190,10 +139,10 @@ def test_save_is_refused_server_side_without_the_confirmation(
 
 
 def test_viewer_is_denied_admin_pages(page: Any, console: Console) -> None:
-    _sign_in(page, console, "viewer")
+    sign_in(page, console, "viewer")
     page.goto(console.base_url + "/integrations")
     assert page.query_selector("a[href='/integrations/connect']") is None
     response = page.goto(console.base_url + "/integrations/connect")
     assert response is not None and response.status == 403
     assert "admin role" in page.inner_text("[role=alert]")
-    _shot(page, "viewer-denied")
+    shot(page, "viewer-denied")

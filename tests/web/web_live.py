@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ class Console:
     base_url: str
     app: FastAPI
     users: dict[str, int] = field(default_factory=dict)
+    labels: list[Any] = field(default_factory=list)  # planted risks, when populated
 
     def session(self, role: str) -> tuple[str, str]:
         """A fresh session cookie for the account named ``role`` and its CSRF token (no password hashing)."""
@@ -56,3 +58,35 @@ def start_console(
     server = BackgroundConsole(app)
     console.base_url = server.start()
     return console, server
+
+
+def populate(console: Console, *, seed: int = 11, users: int = 4, days: int = 2) -> list[Any]:
+    """Sync an emulated workspace with planted risks into the console's database and run the findings
+    pipeline (content, posture, activity, risk scores). Returns the emulator's planted labels."""
+    from aiwatch.emulator.server import EmulatorConfig, EmulatorServer
+    from aiwatch.pipeline.runner import run_pipeline
+    from aiwatch.sources.chatgpt.retry import RetryPolicy
+    from aiwatch.sync.runner import sync_integration
+
+    state = console.app.state
+    config = EmulatorConfig(seed=seed, users=users, days=days, conversations_per_user=3, rate_limit_scale=0)
+    with EmulatorServer(config) as emulator:
+        state.integrations.add(
+            name="acme",
+            workspace_id=emulator.workspace_id,
+            chatgpt_org_id=emulator.chatgpt_org_id,
+            platform_org_id=emulator.platform_org_id,
+            api_key=emulator.api_key,
+            base_url=emulator.base_url,
+        )
+        fast = RetryPolicy(max_retries=10, base_delay=0.01, max_delay=0.1, max_retry_after=0.2)
+        summary = sync_integration(
+            state.integrations,
+            state.sessions,
+            state.integrations.get("acme"),
+            client_factory=client_factory(rate_limit_scale=None, retry_policy=fast, timeout=10.0),
+        )
+        assert summary.ok, summary
+        labels = list(emulator.labels)
+    run_pipeline(state.sessions, state.settings)
+    return labels

@@ -19,11 +19,22 @@ from aiwatch.store.db import init_db, make_session_factory
 from aiwatch.sync.runner import ClientFactory, default_client
 from aiwatch.web.accounts import AccountService
 from aiwatch.web.api import admin as admin_api
+from aiwatch.web.api import explorer as explorer_api
+from aiwatch.web.api import findings as findings_api
 from aiwatch.web.api import integrations as integrations_api
+from aiwatch.web.api import inventory as inventory_api
+from aiwatch.web.api import policies as policies_api
 from aiwatch.web.audit import AuditLog
 from aiwatch.web.auth import LoginRequired, LoginThrottle, is_api_path
 from aiwatch.web.backfill import BackfillManager
-from aiwatch.web.ui import pages
+from aiwatch.web.ui import (
+    alerts_pages,
+    explorer_pages,
+    findings_pages,
+    inventory_pages,
+    pages,
+    policies_pages,
+)
 
 # Only this origin's scripts and styles: htmx is vendored, nothing is loaded from elsewhere.
 CONTENT_SECURITY_POLICY = (
@@ -71,9 +82,10 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(web_root / "ui" / "templates"))
     app.mount("/static", StaticFiles(directory=str(web_root / "static")), name="static")
-    app.include_router(integrations_api.router)
-    app.include_router(admin_api.router)
-    app.include_router(pages.router)
+    for api in (integrations_api, findings_api, policies_api, inventory_api, explorer_api, admin_api):
+        app.include_router(api.router)
+    for ui in (pages, findings_pages, alerts_pages, inventory_pages, explorer_pages, policies_pages):
+        app.include_router(ui.router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

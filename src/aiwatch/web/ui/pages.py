@@ -1,4 +1,4 @@
-"""Pages: sign-in, dashboard, Integrations (tile, Connect, Manage) and Settings (accounts, tokens, audit)."""
+"""Pages: sign-in, Integrations (tile, Connect, Manage) and Settings (accounts, tokens, audit)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from aiwatch.store.models import SyncCursor, utc_now
 from aiwatch.web.accounts import AccountError, Principal, Role
 from aiwatch.web.auth import SESSION_COOKIE, require
 from aiwatch.web.operations import ConnectionFields, Operations
+from aiwatch.web.ui.common import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,16 +30,12 @@ FIELD_HINTS = {
 }
 
 
-def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
-
-
 # --- sign-in -----------------------------------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return _render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
 
 
 @router.post("/login")
@@ -54,11 +51,11 @@ def login(
             f"Too many failed sign-ins. Try again in about {minutes} minute(s), "
             "or ask an administrator to reset your password."
         )
-        return _render(request, "login.html", {"next": _safe_next(next), "error": error}, 429)
+        return render(request, "login.html", {"next": _safe_next(next), "error": error}, 429)
     user = state.accounts.authenticate(username, password)
     if user is None:
         state.throttle.record_failure(username, ip)
-        return _render(
+        return render(
             request,
             "login.html",
             {"next": _safe_next(next), "error": "Wrong username or password."},
@@ -123,7 +120,7 @@ def _lag_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _tiles(request: Request) -> list[dict[str, Any]]:
+def integration_tiles(request: Request) -> list[dict[str, Any]]:
     tiles = []
     for info in request.app.state.integrations.list_integrations():
         streams = _streams(request, info)
@@ -140,19 +137,12 @@ def _tiles(request: Request) -> list[dict[str, Any]]:
     return tiles
 
 
-@router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, principal: Principal = require(Role.VIEWER)) -> HTMLResponse:
-    return _render(
-        request, "dashboard.html", {"principal": principal, "nav": "dashboard", "tiles": _tiles(request)}
-    )
-
-
 @router.get("/integrations", response_class=HTMLResponse)
 def integrations_page(request: Request, principal: Principal = require(Role.VIEWER)) -> HTMLResponse:
-    context = {"principal": principal, "nav": "integrations", "tiles": _tiles(request)}
+    context = {"principal": principal, "nav": "integrations", "tiles": integration_tiles(request)}
     if request.headers.get("hx-request"):
-        return _render(request, "_tiles.html", context)
-    return _render(request, "integrations.html", context)
+        return render(request, "_tiles.html", context)
+    return render(request, "integrations.html", context)
 
 
 @router.get("/sync-health", response_class=HTMLResponse)
@@ -166,7 +156,7 @@ def sync_health_page(request: Request, principal: Principal = require(Role.VIEWE
         for info in request.app.state.integrations.list_integrations()
     ]
     context = {"principal": principal, "nav": "sync-health", "integrations": integrations}
-    return _render(request, "sync_health.html", context)
+    return render(request, "sync_health.html", context)
 
 
 def _connect_context(principal: Principal, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -183,7 +173,7 @@ def _connect_context(principal: Principal, values: dict[str, str], errors: dict[
 @router.get("/integrations/connect", response_class=HTMLResponse)
 def connect_page(request: Request, principal: Principal = require(Role.ADMIN)) -> HTMLResponse:
     values = {"base_url": DEFAULT_CHATGPT_BASE_URL}
-    return _render(request, "connect.html", _connect_context(principal, values, {}))
+    return render(request, "connect.html", _connect_context(principal, values, {}))
 
 
 def field_error(field: str, value: str) -> str | None:
@@ -215,7 +205,7 @@ async def validate_field(
     value = form.get(field)
     text = value if isinstance(value, str) else ""
     error = field_error(field, text) if text.strip() else "Required."
-    return _render(request, "_field_status.html", {"field": field, "error": error})
+    return render(request, "_field_status.html", {"field": field, "error": error})
 
 
 def _fields_from_form(form: dict[str, str]) -> ConnectionFields:
@@ -241,7 +231,7 @@ async def connect_test(request: Request, principal: Principal = require(Role.ADM
 
     fields = _fields_from_form(await _text_form(request))
     report = await run_in_threadpool(Operations(request, principal).check_fields, fields)
-    return _render(request, "_check_report.html", {"report": report})
+    return render(request, "_check_report.html", {"report": report})
 
 
 @router.post("/integrations/connect", response_class=HTMLResponse)
@@ -258,12 +248,12 @@ async def connect_save(request: Request, principal: Principal = require(Role.ADM
         errors["confirmed"] = "Tick the box once OpenAI has emailed you that the Compliance API is enabled."
     values = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
     if errors:
-        return _render(request, "connect.html", _connect_context(principal, values, errors), 422)
+        return render(request, "connect.html", _connect_context(principal, values, errors), 422)
     try:
         Operations(request, principal).connect(_fields_from_form(form))
     except IntegrationError as exc:
         errors["form"] = str(exc)
-        return _render(request, "connect.html", _connect_context(principal, values, errors), 422)
+        return render(request, "connect.html", _connect_context(principal, values, errors), 422)
     return RedirectResponse("/integrations", status_code=303)
 
 
@@ -285,7 +275,7 @@ def _manage(
     try:
         info = request.app.state.integrations.get(name)
     except IntegrationError as exc:
-        return _render(
+        return render(
             request, "error.html", {"principal": principal, "nav": "integrations", "message": str(exc)}, 404
         )
     context = {
@@ -299,7 +289,7 @@ def _manage(
         "error": error,
         "report": report,
     }
-    return _render(request, "manage.html", context, status_code)
+    return render(request, "manage.html", context, status_code)
 
 
 @router.post("/integrations/{name}/action/{action}", response_class=HTMLResponse)
@@ -381,7 +371,7 @@ def _settings_page(
         "new_token": new_token,
         "roles": [role.label for role in Role],
     }
-    return _render(request, "settings.html", context, status_code)
+    return render(request, "settings.html", context, status_code)
 
 
 @router.get("/settings", response_class=HTMLResponse)

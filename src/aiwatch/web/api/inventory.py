@@ -1,0 +1,7 @@
+"""REST API: inventory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api", tags=["inventory"])
