@@ -24,6 +24,7 @@ from aiwatch.web.api import findings as findings_api
 from aiwatch.web.api import integrations as integrations_api
 from aiwatch.web.api import inventory as inventory_api
 from aiwatch.web.api import policies as policies_api
+from aiwatch.web.api import rescans as rescans_api
 from aiwatch.web.audit import AuditLog
 from aiwatch.web.auth import LoginRequired, LoginThrottle, is_api_path
 from aiwatch.web.backfill import BackfillManager
@@ -82,7 +83,15 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(web_root / "ui" / "templates"))
     app.mount("/static", StaticFiles(directory=str(web_root / "static")), name="static")
-    for api in (integrations_api, findings_api, policies_api, inventory_api, explorer_api, admin_api):
+    for api in (
+        integrations_api,
+        findings_api,
+        policies_api,
+        inventory_api,
+        explorer_api,
+        rescans_api,
+        admin_api,
+    ):
         app.include_router(api.router)
     for ui in (pages, findings_pages, alerts_pages, inventory_pages, explorer_pages, policies_pages):
         app.include_router(ui.router)
