@@ -175,3 +175,23 @@ class RescanJob(Base):
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None]
+
+
+class UserGroup(Base):
+    """An aiwatch-defined group of workspace users (the Compliance API has none), resolved by email.
+
+    Members are explicit addresses and/or ``fnmatch`` patterns such as ``*@finance.example.com``; both are
+    compared case-insensitively with the synced user's email. A policy or rule scope may list groups by id.
+    """
+
+    __tablename__ = "user_groups"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    emails: Mapped[list[Any]]  # explicit addresses, lower-cased
+    patterns: Mapped[list[Any]]  # email globs, lower-cased
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
