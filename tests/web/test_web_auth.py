@@ -6,7 +6,7 @@ import re
 
 import httpx
 from sqlalchemy import select
-from web_live import PASSWORD, Console
+from web_live import PASSWORD, Console, form_login
 
 from aiwatch.web.accounts import Role
 from aiwatch.web.models import ApiToken, WebSession
@@ -14,7 +14,7 @@ from aiwatch.web.models import ApiToken, WebSession
 
 def _login(console: Console, username: str, password: str, next_path: str = "/") -> httpx.Response:
     with httpx.Client(base_url=console.base_url, follow_redirects=False) as client:
-        return client.post("/login", data={"username": username, "password": password, "next": next_path})
+        return form_login(client, username, password, next_path)
 
 
 def test_login_sets_a_hardened_session_cookie_and_logout_ends_it(console: Console) -> None:

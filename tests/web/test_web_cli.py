@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from web_live import form_login
 
 from aiwatch.config import Settings
 from aiwatch.store.db import dispose_engines, init_db, make_session_factory
@@ -86,7 +87,7 @@ def test_serve_creates_the_first_admin_and_answers(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert health.json()["status"] == "ok"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            signed_in = client.post("/login", data={"username": "admin", "password": password})
+            signed_in = form_login(client, "admin", password)
             assert signed_in.status_code == 303
             assert client.get("/api/me").json() == {"username": "admin", "role": "admin"}
     finally:

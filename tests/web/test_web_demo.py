@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from test_web_cli import _env, _free_port
+from web_live import form_login
 
 
 def test_live_demo_serves_the_console(tmp_path: Path) -> None:
@@ -38,7 +39,7 @@ def test_live_demo_serves_the_console(tmp_path: Path) -> None:
         url, password = login.groups()
         assert url == f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=30) as client:
-            assert client.post("/login", data={"username": "demo", "password": password}).status_code == 303
+            assert form_login(client, "demo", password).status_code == 303
             tiles = client.get("/integrations").text
             assert 'data-integration="demo"' in tiles and ">Connected<" in tiles
     finally:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_live import PASSWORD
+from web_live import PASSWORD, login_form_token
 
 from aiwatch.config import Settings
 from aiwatch.store.db import dispose_engines
 from aiwatch.web.accounts import Role
 from aiwatch.web.app import create_app
-from aiwatch.web.auth import LoginThrottle, ThrottlePolicy
+from aiwatch.web.auth import LOGIN_CSRF_COOKIE, LoginThrottle, ThrottlePolicy
 from aiwatch.web.server import BackgroundConsole
 
 
@@ -64,9 +64,20 @@ def test_cookies_are_secure_when_configured(tmp_path: Path) -> None:
     server = BackgroundConsole(app)
     url = server.start()
     try:
-        response = httpx.post(url + "/login", data={"username": "admin", "password": PASSWORD})
+        form = httpx.get(url + "/login")
+        csrf_cookie = form.headers["set-cookie"]
+        assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=strict" in csrf_cookie
+        # The Secure cookie is not sent back over this plain-http test connection: hand it over explicitly.
+        response = httpx.post(
+            url + "/login",
+            data={"username": "admin", "password": PASSWORD, "csrf_token": login_form_token(form)},
+            headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={form.cookies[LOGIN_CSRF_COOKIE]}"},
+        )
         assert response.status_code == 303
-        assert "Secure" in response.headers["set-cookie"] and "HttpOnly" in response.headers["set-cookie"]
+        session_cookie = next(
+            value for key, value in response.headers.multi_items() if value.startswith("aiwatch_session=")
+        )
+        assert "Secure" in session_cookie and "HttpOnly" in session_cookie
     finally:
         server.stop()
         dispose_engines()

@@ -3,12 +3,16 @@
 ``require(Role.X)`` resolves the caller from an API token (``Authorization: Bearer``) or the session cookie,
 answers 401 (API) or a redirect to the login page (pages) when there is none, 403 when the role is too low,
 and checks the CSRF token on every unsafe request made with a session cookie (form field ``csrf_token`` or
-the ``X-CSRF-Token`` header htmx sends). The route-table test relies on ``RoleGuard`` being that dependency.
+the ``X-CSRF-Token`` header htmx sends). The sign-in form, posted before any session exists, carries a
+signed double-submit token instead (``login_csrf_*``). The route-table test relies on ``RoleGuard`` being
+that dependency.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections import deque
@@ -16,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
 
+from aiwatch.config import ConfigError
 from aiwatch.web.accounts import AccountService, Principal, Role
 
 SESSION_COOKIE = "aiwatch_session"
@@ -153,3 +159,71 @@ class LoginThrottle:
         if len(failures) < limit:
             return 0.0
         return failures[-limit] + self.policy.window_seconds - now
+
+
+# --- CSRF before there is a session (the sign-in form) ------------------------------------------------------
+
+LOGIN_CSRF_COOKIE = "aiwatch_login_csrf"
+LOGIN_CSRF_MAX_AGE = 2 * 3600  # a sign-in page left open longer asks for a reload
+
+
+def _login_csrf_key(request: Request) -> bytes:
+    """The signing key for the sign-in form's double-submit cookie, derived from the app's secret key so
+    every server process accepts the others' forms. Without a usable secret key (production mode without
+    AIWATCH_SECRET_KEY) a per-process random key still protects the form; only multi-process deployments
+    would then ask users to reload once."""
+    state = request.app.state
+    key: bytes | None = getattr(state, "login_csrf_key", None)
+    if key is None:
+        try:
+            box = state.integrations.secret_box
+            key = bytes.fromhex(box.keyed_hash("aiwatch login csrf key"))
+        except (ConfigError, OSError):  # no key in production, unreadable key file: never block sign-in
+            key = secrets.token_bytes(32)
+        state.login_csrf_key = key
+    return key
+
+
+def _sign_login_token(request: Request, token: str) -> str:
+    return hmac.new(_login_csrf_key(request), token.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _login_cookie_token(request: Request) -> str | None:
+    """The token of a well-formed, correctly signed login CSRF cookie (None otherwise)."""
+    value = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token, _, signature = value.partition(".")
+    if not token or not signature or not token.isascii() or not signature.isascii():
+        return None
+    expected = _sign_login_token(request, token)
+    return token if hmac.compare_digest(signature.encode(), expected.encode()) else None
+
+
+def login_csrf_token(request: Request) -> str:
+    """The token to put in the sign-in form: the current cookie's (other tabs keep working) or a new one."""
+    return _login_cookie_token(request) or secrets.token_urlsafe(32)
+
+
+def set_login_csrf_cookie(response: Response, request: Request, token: str, *, secure: bool) -> None:
+    """The double-submit cookie: HttpOnly (scripts cannot read it), SameSite=Strict (no other site's form
+    sends it), signed (only this console issues valid ones), scoped to /login."""
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        f"{token}.{_sign_login_token(request, token)}",
+        max_age=LOGIN_CSRF_MAX_AGE,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+
+
+def clear_login_csrf_cookie(response: Response) -> None:
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+
+
+def login_csrf_ok(request: Request, sent: str) -> bool:
+    """Whether the form's token matches a correctly signed cookie (constant-time comparisons)."""
+    expected = _login_cookie_token(request)
+    if not expected or not sent or not sent.isascii():
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())

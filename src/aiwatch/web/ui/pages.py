@@ -13,7 +13,14 @@ from aiwatch.integrations import service as integration_rules
 from aiwatch.integrations.service import DEFAULT_CHATGPT_BASE_URL, IntegrationError, IntegrationInfo
 from aiwatch.store.models import SyncCursor, utc_now
 from aiwatch.web.accounts import AccountError, Principal, Role
-from aiwatch.web.auth import SESSION_COOKIE, require
+from aiwatch.web.auth import (
+    SESSION_COOKIE,
+    clear_login_csrf_cookie,
+    login_csrf_ok,
+    login_csrf_token,
+    require,
+    set_login_csrf_cookie,
+)
 from aiwatch.web.operations import ConnectionFields, Operations
 from aiwatch.web.ui.common import render
 
@@ -33,16 +40,42 @@ FIELD_HINTS = {
 # --- sign-in -----------------------------------------------------------------------------------------------
 
 
+LOGIN_CSRF_ERROR = (
+    "This sign-in form expired or did not come from this console. Reload the page and sign in again."
+)
+
+
+def _secure_cookies(request: Request) -> bool:
+    state = request.app.state
+    return state.secure_cookies if state.secure_cookies is not None else request.url.scheme == "https"
+
+
+def _login_form(request: Request, next_path: str, error: str | None, status_code: int = 200) -> HTMLResponse:
+    """The sign-in page with a fresh (or the tab's current) CSRF token in the form and its signed cookie."""
+    token = login_csrf_token(request)
+    context = {"next": _safe_next(next_path), "error": error, "login_csrf": token}
+    response = render(request, "login.html", context, status_code)
+    set_login_csrf_cookie(response, request, token, secure=_secure_cookies(request))
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return _login_form(request, next, None)
 
 
 @router.post("/login")
 def login(
-    request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    csrf_token: str = Form(""),
 ) -> Response:
     state = request.app.state
+    # Before the throttle and the password check: a forged post learns nothing and counts nothing.
+    if not login_csrf_ok(request, csrf_token):
+        return _login_form(request, next, LOGIN_CSRF_ERROR, 403)
     ip = request.client.host if request.client else "unknown"
     wait = state.throttle.locked_for(username, ip)
     if wait > 0:
@@ -51,23 +84,24 @@ def login(
             f"Too many failed sign-ins. Try again in about {minutes} minute(s), "
             "or ask an administrator to reset your password."
         )
-        return render(request, "login.html", {"next": _safe_next(next), "error": error}, 429)
+        return _login_form(request, next, error, 429)
     user = state.accounts.authenticate(username, password)
     if user is None:
         state.throttle.record_failure(username, ip)
-        return render(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "error": "Wrong username or password."},
-            401,
-        )
+        return _login_form(request, next, "Wrong username or password.", 401)
     state.throttle.record_success(username)
     token = state.accounts.start_session(user.id)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    secure = state.secure_cookies if state.secure_cookies is not None else request.url.scheme == "https"
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=12 * 3600, path="/"
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure_cookies(request),
+        max_age=12 * 3600,
+        path="/",
     )
+    clear_login_csrf_cookie(response)  # the next sign-in gets a new token
     return response
 
 
