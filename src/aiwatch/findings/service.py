@@ -101,7 +101,7 @@ def _suppression(policy: PolicySnapshot, alert: AlertInput) -> str | None:
     if not policy.enabled(alert.rule):
         return "rule_disabled"
     user_id = alert.subject_id if alert.subject_kind == "user" else None
-    if not policy.in_scope(alert.rule, alert.integration_id, alert.agent_id, user_id):
+    if not policy.in_scope(alert.rule, alert.integration_id, alert.agent_id, user_id, alert.app_id):
         return "out_of_scope"
     return policy.suppression(
         alert.rule,
