@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import pytest
+from findings_helpers import alert
+from sqlalchemy import inspect, select
 
+from aiwatch.findings.groups import (
+    GroupError,
+    create_group,
+    delete_group,
+    list_groups,
+    split_members,
+    update_group,
+)
+from aiwatch.findings.manage import PolicyError, set_policy
+from aiwatch.findings.models import Alert, PolicySetting
+from aiwatch.findings.service import record_alerts
+from aiwatch.store import models as m
 from aiwatch.store.db import create_db_engine, current_revision, downgrade, upgrade
 
 
@@ -20,3 +34,101 @@ def test_migration_0006_adds_and_drops_user_groups(db_url: str) -> None:
         assert "user_groups" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+# --- membership and scope by group ---
+
+
+def _user(store, user_id: str, email: str | None) -> None:
+    with store.sessions.begin() as session:
+        session.add(m.WorkspaceUser(integration_id=store.integration_id, user_id=user_id, email=email))
+
+
+def _record(store, *alerts):
+    with store.sessions.begin() as session:
+        return record_alerts(session, alerts)
+
+
+def _reasons(store) -> dict[str, str | None]:
+    with store.sessions() as session:
+        return dict(session.execute(select(Alert.item_id, Alert.suppressed_by)).all())
+
+
+def test_split_members_sorts_emails_from_patterns_and_rejects_garbage() -> None:
+    emails, patterns = split_members(
+        ["Alice@Example.com, *@finance.example.com\nbob@example.com alice@example.com"]
+    )
+    assert emails == ["alice@example.com", "bob@example.com"]
+    assert patterns == ["*@finance.example.com"]
+    with pytest.raises(GroupError, match="not an email address"):
+        split_members(["alice"])
+    with pytest.raises(GroupError, match="not an email pattern"):
+        split_members(["*"])
+
+
+def test_group_scope_suppresses_users_outside_the_group(store) -> None:
+    iid = store.integration_id
+    _user(store, "user-fin", "Carol@Finance.Example.com")
+    _user(store, "user-ceo", "ceo@example.com")
+    _user(store, "user-dev", "dev@example.com")
+    _user(store, "user-none", None)
+    with store.sessions.begin() as session:
+        group = create_group(session, "Finance", ["*@finance.example.com", "ceo@example.com"])
+        set_policy(session, "rule", "secret.aws_access_key_id", scope={"groups": [group.id]})
+    result = _record(
+        store,
+        alert(iid, item_id="fin", subject_id="user-fin"),
+        alert(iid, item_id="ceo", subject_id="user-ceo"),
+        alert(iid, item_id="dev", subject_id="user-dev"),
+        alert(iid, item_id="none", subject_id="user-none"),
+        alert(iid, item_id="other-rule", subject_id="user-dev", rule="pii.email"),
+    )
+    assert (result.created, result.suppressed) == (3, 2)
+    reasons = _reasons(store)
+    assert reasons["fin"] is None and reasons["ceo"] is None and reasons["other-rule"] is None
+    assert reasons["dev"] == "out_of_scope" and reasons["none"] == "out_of_scope"
+    with store.sessions() as session:
+        (info,) = list_groups(session)
+    assert info.members == 2 and info.used_by == ["rule:secret.aws_access_key_id"]
+
+
+def test_policy_group_scope_and_rule_scope_must_both_pass(store) -> None:
+    iid = store.integration_id
+    _user(store, "user-a", "a@hr.example.com")
+    _user(store, "user-b", "b@hr.example.com")
+    with store.sessions.begin() as session:
+        hr = create_group(session, "HR", ["*@hr.example.com"])
+        only_a = create_group(session, "Only A", ["a@hr.example.com"])
+        set_policy(session, "policy", "access_data", scope={"groups": [str(hr.id)]})
+        set_policy(session, "rule", "secret.aws_access_key_id", scope={"groups": [str(only_a.id)]})
+    _record(store, alert(iid, item_id="a", subject_id="user-a"), alert(iid, item_id="b", subject_id="user-b"))
+    assert _reasons(store) == {"a": None, "b": "out_of_scope"}
+
+
+def test_deleting_a_group_takes_it_out_of_scopes(store) -> None:
+    with store.sessions.begin() as session:
+        group = create_group(session, "Legal", ["legal@example.com"])
+        set_policy(session, "rule", "pii.email", scope={"groups": [group.id], "agents": ["g-1"]})
+        with pytest.raises(GroupError, match="already exists"):
+            create_group(session, "Legal", ["x@example.com"])
+        update_group(session, group.id, members=["*@legal.example.com"])
+        assert group.patterns == ["*@legal.example.com"] and group.emails == []
+        assert delete_group(session, group.id) == ["rule:pii.email"]
+        setting = session.query(PolicySetting).one()
+        assert setting.scope == {"agents": ["g-1"]}
+        with pytest.raises(PolicyError, match="unknown user group"):
+            set_policy(session, "rule", "pii.email", scope={"groups": [group.id]})
+        with pytest.raises(PolicyError, match="unknown integration"):
+            set_policy(session, "rule", "pii.email", scope={"integrations": ["999"]})
+
+
+def test_scope_by_app(store) -> None:
+    iid = store.integration_id
+    with store.sessions.begin() as session:
+        set_policy(session, "rule", "pii.email", scope={"apps": ["app-slack"]})
+    _record(
+        store,
+        alert(iid, item_id="in", rule="pii.email", app_id="app-slack"),
+        alert(iid, item_id="out", rule="pii.email", app_id="app-drive"),
+    )
+    assert _reasons(store) == {"in": None, "out": "out_of_scope"}

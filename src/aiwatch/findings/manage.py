@@ -5,22 +5,26 @@ so affected items are rescanned) and through ``aiwatch rescan``."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aiwatch.domain import Sensitivity, Severity
-from aiwatch.findings.models import Exclusion, IgnoreRule, OrgRule, PolicySetting
+from aiwatch.findings.models import Alert, Exclusion, Finding, IgnoreRule, OrgRule, PolicySetting, UserGroup
 from aiwatch.findings.policy import PolicySnapshot, catalog_with, org_rule_spec
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_]{0,60}$")
 EXCLUSION_KINDS = ("keyword", "regex", "value")
 IGNORE_TARGETS = ("agent", "app", "everywhere")
-SCOPE_KEYS = ("integrations", "agents", "users")
+SCOPE_KEYS = ("integrations", "agents", "apps", "users", "groups")
+DEFAULT = "default"  # a setting value that clears the override (back to the policy / catalog default)
+REPLAY_MAX_ITEMS = 20_000
+REPLAY_MAX_SECONDS = 20.0
 
 
 class PolicyError(ValueError):
@@ -48,18 +52,19 @@ def set_policy(
     scope: dict[str, list[str]] | None = None,
     by: str | None = None,
 ) -> PolicySetting:
+    """Change a rule's or policy's setting; ``"default"`` for status/severity/sensitivity clears it."""
     _known_target(PolicySnapshot.load(session), target_kind, target_id)
-    if status is not None and status not in ("enabled", "disabled"):
+    if status is not None and status not in ("enabled", "disabled", DEFAULT):
         raise PolicyError("status must be enabled or disabled")
     try:
-        severity = str(Severity(severity)) if severity else None
-        sensitivity = str(Sensitivity(sensitivity)) if sensitivity else None
+        severity = severity if severity in (None, "", DEFAULT) else str(Severity(severity))
+        sensitivity = sensitivity if sensitivity in (None, "", DEFAULT) else str(Sensitivity(sensitivity))
     except ValueError as exc:
         raise PolicyError(
             f"{exc}; severities: critical/high/medium/low, sensitivities: balanced/high"
         ) from None
-    if scope is not None and set(scope) - set(SCOPE_KEYS):
-        raise PolicyError(f"scope keys must be among {', '.join(SCOPE_KEYS)}")
+    if scope is not None:
+        scope = check_scope(session, scope)
     row = session.scalar(
         select(PolicySetting).where(
             PolicySetting.target_kind == target_kind, PolicySetting.target_id == target_id
@@ -69,16 +74,131 @@ def set_policy(
         row = PolicySetting(target_kind=target_kind, target_id=target_id)
         session.add(row)
     if status is not None:
-        row.status = status
-    if severity is not None:
-        row.severity = severity
-    if sensitivity is not None:
-        row.sensitivity = sensitivity
+        row.status = None if status == DEFAULT else status
+    if severity:
+        row.severity = None if severity == DEFAULT else severity
+    if sensitivity:
+        row.sensitivity = None if sensitivity == DEFAULT else sensitivity
     if scope is not None:
-        row.scope = {k: [str(v) for v in values] for k, values in scope.items() if values}
+        row.scope = scope or None
     row.updated_by = by
     session.flush()
     return row
+
+
+def check_scope(session: Session, scope: dict[str, Any]) -> dict[str, list[str]]:
+    """A scope with known keys, ids as text, and integrations / user groups that exist."""
+    from aiwatch.store.models import Integration
+
+    unknown_keys = set(scope) - set(SCOPE_KEYS)
+    if unknown_keys:
+        raise PolicyError(
+            f"unknown scope key {sorted(unknown_keys)[0]!r}; scope keys are {', '.join(SCOPE_KEYS)}"
+        )
+    clean: dict[str, list[str]] = {}
+    for key, values in scope.items():
+        if values is None:
+            continue
+        if not isinstance(values, list | tuple):
+            raise PolicyError(f"scope {key} must be a list of ids")
+        items = sorted({str(v).strip() for v in values if str(v).strip()})
+        if items:
+            clean[key] = items
+    known_integrations = {str(i) for i in session.scalars(select(Integration.id))}
+    for value in clean.get("integrations", []):
+        if value not in known_integrations:
+            raise PolicyError(f"unknown integration {value!r} in scope (give the integration's numeric id)")
+    known_groups = {str(g) for g in session.scalars(select(UserGroup.id))}
+    for value in clean.get("groups", []):
+        if value not in known_groups:
+            raise PolicyError(f"unknown user group {value!r} in scope; see `aiwatch groups list`")
+    return clean
+
+
+def bulk_set(
+    session: Session,
+    rule_ids: Iterable[str],
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    sensitivity: str | None = None,
+    by: str | None = None,
+) -> list[PolicySetting]:
+    """The same status / severity / sensitivity on many rules at once; nothing changes if one id is wrong."""
+    rule_ids = list(dict.fromkeys(r.strip() for r in rule_ids if r and r.strip()))
+    if not rule_ids:
+        raise PolicyError("select at least one rule")
+    if status is None and not severity and not sensitivity:
+        raise PolicyError("choose a status, severity or sensitivity to set")
+    catalog = catalog_with(PolicySnapshot.load(session).org_rules)
+    unknown = [r for r in rule_ids if catalog.get(r) is None]
+    if unknown:
+        raise PolicyError(f"unknown rule {unknown[0]!r}; see `aiwatch policies list`")
+    return [
+        set_policy(
+            session, "rule", rule, status=status, severity=severity, sensitivity=sensitivity, by=by
+        )
+        for rule in rule_ids
+    ]
+
+
+def remove_exclusion(session: Session, exclusion_id: int) -> Exclusion:
+    row = session.get(Exclusion, exclusion_id)
+    if row is None:
+        raise PolicyError(f"no exclusion {exclusion_id}")
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def remove_ignore(session: Session, ignore_id: int) -> IgnoreRule:
+    row = session.get(IgnoreRule, ignore_id)
+    if row is None:
+        raise PolicyError(f"no ignore rule {ignore_id}")
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def delete_org_rule(session: Session, rule_id: str) -> OrgRule:
+    """Remove an organisation rule; its past alerts and findings stay (under the Organisation policy)."""
+    row = session.scalar(select(OrgRule).where(OrgRule.rule_id == rule_id))
+    if row is None:
+        raise PolicyError(f"no organisation rule {rule_id}")
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def suppression_counts(session: Session) -> Counter[str]:
+    """How many stored alerts each reason suppressed: ``exclusion:3``, ``ignore:2``, ``out_of_scope`` ..."""
+    rows = session.execute(
+        select(Alert.suppressed_by, func.count())
+        .where(Alert.suppressed_by.is_not(None))
+        .group_by(Alert.suppressed_by)
+    )
+    return Counter({str(reason): int(n) for reason, n in rows})
+
+
+def rule_suppression_counts(session: Session) -> dict[str, Counter[str]]:
+    """Per rule: suppressed alerts by reason."""
+    out: dict[str, Counter[str]] = {}
+    rows = session.execute(
+        select(Alert.rule, Alert.suppressed_by, func.count())
+        .where(Alert.suppressed_by.is_not(None))
+        .group_by(Alert.rule, Alert.suppressed_by)
+    )
+    for rule, reason, n in rows:
+        out.setdefault(str(rule), Counter())[str(reason)] = int(n)
+    return out
+
+
+def open_finding_counts(session: Session) -> Counter[str]:
+    """Open findings per rule."""
+    rows = session.execute(
+        select(Finding.rule, func.count()).where(Finding.status == "open").group_by(Finding.rule)
+    )
+    return Counter({str(rule): int(n) for rule, n in rows})
 
 
 def add_exclusion(
@@ -197,6 +317,10 @@ class ReplayReport:
     matches: int = 0
     per_subject: Counter[str] = field(default_factory=Counter)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    # Why the replay stopped before the end of stored history ("items" / "time"), or None if it saw it all.
+    limited_by: str | None = None
+    kinds_done: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -205,13 +329,28 @@ class ReplayReport:
             "matches": self.matches,
             "per_subject": dict(self.per_subject.most_common()),
             "samples": self.samples,
+            "complete": self.limited_by is None,
+            "limited_by": self.limited_by,
+            "kinds_done": self.kinds_done,
+            "seconds": round(self.seconds, 2),
         }
 
 
 def replay(
-    session: Session, rule_id: str, hasher: Callable[[str], str], *, max_samples: int = 10
+    session: Session,
+    rule_id: str,
+    hasher: Callable[[str], str],
+    *,
+    max_samples: int = 10,
+    max_items: int | None = None,
+    max_seconds: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ReplayReport:
-    """What an organisation rule would have found in every stored item, without recording anything."""
+    """What an organisation rule would have found in stored items, without recording anything.
+
+    Bounded by ``max_items`` and ``max_seconds`` (None: unbounded, as the CLI runs it): the console runs a
+    replay inside a request, so on a big store it stops early and the report says so (``limited_by``).
+    """
     from aiwatch.detection.engine import Engine
     from aiwatch.pipeline.items import SOURCES
     from aiwatch.pipeline.runner import integration_ids
@@ -222,12 +361,21 @@ def replay(
     spec = org_rule_spec(row)
     engine = Engine(catalog_with([row]), rules_glob=[spec.id], value_hasher=hasher, use_plugins=False)
     report = ReplayReport(rule_id)
-    for integration_id in integration_ids(session):
-        for kind, source in SOURCES.items():
+    started = clock()
+    integrations = integration_ids(session)
+    for kind, source in SOURCES.items():
+        for integration_id in integrations:
             after = 0
             while items := source(session, integration_id, "replay-never-matches", after, 500):
                 after = items[-1].row_id
                 for item in items:
+                    if max_items is not None and report.items_scanned >= max_items:
+                        report.limited_by = "items"
+                    elif max_seconds is not None and clock() - started > max_seconds:
+                        report.limited_by = "time"
+                    if report.limited_by:
+                        report.seconds = clock() - started
+                        return report
                     report.items_scanned += 1
                     for field_name, text, where in item.texts:
                         for detection in engine.scan(text, where=where):
@@ -243,4 +391,6 @@ def replay(
                                         "evidence": detection.evidence,
                                     }
                                 )
+        report.kinds_done.append(kind)
+    report.seconds = clock() - started
     return report

@@ -2,7 +2,9 @@
 organisation rules, read once per pipeline run and applied to every detection.
 
 Precedence: a rule's own setting wins over its policy's, which wins over the catalog default. A scope lists
-the integrations / agents / users a rule applies to; an empty or missing list means everywhere.
+the integrations / agents / apps / users / user groups a rule applies to; an empty or missing list means
+everywhere. Both the policy's and the rule's scope must let an alert through. User groups are resolved by the
+subject user's email when the snapshot is loaded (see aiwatch.findings.groups).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from aiwatch.detection.catalog import Catalog, PatternSpec, PolicyFile, PolicySpec, RuleSpec, builtin_catalog
 from aiwatch.domain import Sensitivity, Severity
-from aiwatch.findings.models import Exclusion, IgnoreRule, OrgRule, PolicySetting
+from aiwatch.findings.groups import GroupMatcher, user_emails
+from aiwatch.findings.models import Exclusion, IgnoreRule, OrgRule, PolicySetting, UserGroup
 
 ORG_GROUP = "Organisation"
 ORG_POLICY = PolicySpec(id="organisation", name="Organisation rules")
@@ -88,6 +91,8 @@ class PolicySnapshot:
     exclusions: list[ExclusionMatcher] = field(default_factory=list)
     ignore_rules: list[IgnoreRule] = field(default_factory=list)
     org_rules: list[OrgRule] = field(default_factory=list)
+    groups: dict[str, GroupMatcher] = field(default_factory=dict)  # by id (as text, like scope lists)
+    emails: dict[tuple[int, str], str] = field(default_factory=dict)  # (integration, user id) -> email
 
     @classmethod
     def load(cls, session: Session) -> PolicySnapshot:
@@ -105,9 +110,15 @@ class PolicySnapshot:
         ]
         ignores = list(session.scalars(select(IgnoreRule).order_by(IgnoreRule.id)))
         org = list(session.scalars(select(OrgRule).order_by(OrgRule.id)))
+        groups: dict[str, GroupMatcher] = {}
+        emails: dict[tuple[int, str], str] = {}
+        if any((s.scope or {}).get("groups") for s in settings.values()):
+            # Only scopes by group need the users' emails; most policies never pay for loading them.
+            groups = {str(g.id): GroupMatcher.of(g) for g in session.scalars(select(UserGroup))}
+            emails = user_emails(session)
         for row in (*settings.values(), *ignores, *org):
             session.expunge(row)  # the snapshot outlives the session
-        return cls(settings, exclusions, ignores, org)
+        return cls(settings, exclusions, ignores, org, groups, emails)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -141,7 +152,14 @@ class PolicySnapshot:
     def sensitivity(self, rule: str) -> Sensitivity:
         return Sensitivity(self._setting(rule, "sensitivity") or Sensitivity.BALANCED)
 
-    def in_scope(self, rule: str, integration_id: int, agent_id: str | None, user_id: str | None) -> bool:
+    def in_scope(
+        self,
+        rule: str,
+        integration_id: int,
+        agent_id: str | None,
+        user_id: str | None,
+        app_id: str | None = None,
+    ) -> bool:
         for key in (("rule", rule), ("policy", self.policy_and_group(rule)[0])):
             setting = self.settings.get(key)
             scope = (setting.scope if setting else None) or {}
@@ -149,9 +167,20 @@ class PolicySnapshot:
                 return False
             if not _listed(scope.get("agents"), agent_id):
                 return False
+            if not _listed(scope.get("apps"), app_id):
+                return False
             if not _listed(scope.get("users"), user_id):
                 return False
+            if scope.get("groups") and not self.in_groups(scope["groups"], integration_id, user_id):
+                return False
         return True
+
+    def in_groups(self, group_ids: list[object], integration_id: int, user_id: str | None) -> bool:
+        """Whether the user's email matches one of the groups (a user without a known email is in none)."""
+        if user_id is None:
+            return False
+        email = self.emails.get((integration_id, str(user_id)))
+        return any(g.matches(email) for gid in group_ids if (g := self.groups.get(str(gid))) is not None)
 
     def suppression(
         self,
