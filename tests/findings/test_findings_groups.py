@@ -132,3 +132,29 @@ def test_scope_by_app(store) -> None:
         alert(iid, item_id="out", rule="pii.email", app_id="app-drive"),
     )
     assert _reasons(store) == {"in": None, "out": "out_of_scope"}
+
+
+def test_groups_cli_add_list_scope_remove(store) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from aiwatch.cli import app
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, list(args))
+
+    _user(store, "user-fin", "carol@finance.example.com")
+    added = invoke(
+        "groups", "add", "Finance", "--member", "*@finance.example.com", "--member", "x@example.com"
+    )
+    assert added.exit_code == 0, added.output
+    assert invoke("groups", "add", "Bad", "--member", "nobody").exit_code == 2
+    scoped = invoke("policies", "set", "pii.email", "--group", "Finance")
+    assert scoped.exit_code == 0, scoped.output
+    assert invoke("policies", "set", "pii.email", "--group", "Nope").exit_code == 2
+    (listed,) = json.loads(invoke("groups", "list", "--format", "json").output)
+    assert listed["members"] == 1 and listed["used_by"] == ["rule:pii.email"]
+    removed = invoke("groups", "remove", "Finance")
+    assert removed.exit_code == 0 and "rule:pii.email" in removed.output
+    assert "No user groups" in invoke("groups", "list").output

@@ -13,12 +13,16 @@ rules_app = typer.Typer(
     help="Organisation rules (custom.<slug>): add as draft, replay, enable.", no_args_is_help=True
 )
 pipeline_app = typer.Typer(help="The findings pipeline.", no_args_is_help=True)
+groups_app = typer.Typer(
+    help="User groups (emails and email patterns) that policy and rule scopes can list.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(findings_app, name="findings")
     app.add_typer(policies_app, name="policies")
     policies_app.add_typer(rules_app, name="rules")
+    app.add_typer(groups_app, name="groups")
     app.add_typer(pipeline_app, name="pipeline")
     app.command("rescan")(rescan_command)
 
@@ -209,13 +213,26 @@ def policies_set(
     sensitivity: Annotated[str | None, typer.Option(help="balanced or high")] = None,
     integration: Annotated[list[str] | None, typer.Option(help="scope: integration id (repeatable)")] = None,
     agent: Annotated[list[str] | None, typer.Option(help="scope: agent id (repeatable)")] = None,
+    app_id: Annotated[list[str] | None, typer.Option("--app", help="scope: app id (repeatable)")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="scope: user group id or name (repeatable)")
+    ] = None,
+    everywhere: Annotated[bool, typer.Option("--everywhere", help="clear the scope")] = False,
 ) -> None:
     """Change a rule's or policy's setting (takes effect at the next pipeline run / rescan)."""
     from aiwatch.findings.manage import PolicyError, set_policy
 
-    scope = None
-    if integration or agent:
-        scope = {"integrations": list(integration or []), "agents": list(agent or [])}
+    scope: dict[str, list[str]] | None = {} if everywhere else None
+    _, sessions = _sessions()
+    if integration or agent or app_id or group:
+        with sessions() as session:
+            groups = [_group_id(session, g) for g in group or []]
+        scope = {
+            "integrations": list(integration or []),
+            "agents": list(agent or []),
+            "apps": list(app_id or []),
+            "groups": groups,
+        }
     _, sessions = _sessions()
     try:
         with sessions.begin() as session:
@@ -231,6 +248,20 @@ def policies_set(
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"Updated {target}. Run `aiwatch rescan` to apply it to stored history.")
+
+
+def _group_id(session: Any, ref: str) -> str:
+    """A group given by id or by name (names are unique)."""
+    from sqlalchemy import select
+
+    from aiwatch.findings.models import UserGroup
+
+    if ref.isdigit() and session.get(UserGroup, int(ref)) is not None:
+        return ref
+    found = session.scalar(select(UserGroup.id).where(UserGroup.name == ref))
+    if found is None:
+        raise _fail(f"no user group {ref!r}; see `aiwatch groups list`")
+    return str(found)
 
 
 @policies_app.command("exclude")
@@ -345,6 +376,78 @@ def rules_enable(rule_id: Annotated[str, typer.Argument()]) -> None:
     except PolicyError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"Enabled {rule_id}. Run `aiwatch pipeline run` (or wait for the next sync) to apply it.")
+
+
+@rules_app.command("disable")
+def rules_disable(rule_id: Annotated[str, typer.Argument()]) -> None:
+    """Disable an organisation rule (its open findings are closed by the next pipeline run)."""
+    from aiwatch.findings.manage import PolicyError, set_org_rule_status
+
+    _, sessions = _sessions()
+    try:
+        with sessions.begin() as session:
+            set_org_rule_status(session, rule_id, "disabled")
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Disabled {rule_id}.")
+
+
+@groups_app.command("add")
+def groups_add(
+    name: Annotated[str, typer.Argument(help="group name, e.g. 'Finance'")],
+    member: Annotated[
+        list[str], typer.Option("--member", help="email or pattern like *@finance.example.com (repeatable)")
+    ],
+    description: Annotated[str | None, typer.Option("--description")] = None,
+) -> None:
+    """Create a user group; scope a rule to it with `aiwatch policies set RULE --group NAME`."""
+    from aiwatch.findings.groups import GroupError, create_group
+
+    _, sessions = _sessions()
+    try:
+        with sessions.begin() as session:
+            group = create_group(session, name, member, description=description, by="cli")
+            group_id, emails, patterns = group.id, len(group.emails), len(group.patterns)
+    except GroupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Group {group_id} {name!r} added ({emails} emails, {patterns} patterns).")
+
+
+@groups_app.command("list")
+def groups_list(output: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+    """Every group with its members, how many synced users it resolves to, and the scopes listing it."""
+    from dataclasses import asdict
+
+    from aiwatch.findings.groups import list_groups
+
+    if output not in ("table", "json"):
+        raise _fail("--format must be table or json")
+    _, sessions = _sessions()
+    with sessions() as session:
+        infos = list_groups(session)
+    if output == "json":
+        _echo_json([asdict(info) for info in infos])
+        return
+    if not infos:
+        typer.echo("No user groups. Add one: aiwatch groups add Finance --member '*@finance.example.com'")
+    for info in infos:
+        members = ", ".join([*info.emails, *info.patterns])
+        used = f"; scopes: {', '.join(info.used_by)}" if info.used_by else ""
+        typer.echo(f"{info.id:>4}  {info.name:24} {info.members:>5} users  {members}{used}")
+
+
+@groups_app.command("remove")
+def groups_remove(ref: Annotated[str, typer.Argument(help="group id or name")]) -> None:
+    """Delete a group; scopes that listed it stop doing so (a scope left empty means every user)."""
+    from aiwatch.findings.groups import GroupError, delete_group
+
+    _, sessions = _sessions()
+    try:
+        with sessions.begin() as session:
+            cleaned = delete_group(session, int(_group_id(session, ref)))
+    except GroupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Removed group {ref}." + (f" Taken out of: {', '.join(cleaned)}." if cleaned else ""))
 
 
 @pipeline_app.command("run")
