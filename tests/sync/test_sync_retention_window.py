@@ -74,6 +74,10 @@ def test_remaining_time_and_the_lost_gap_are_stated() -> None:
     assert lost is not None and lost.lost_until == NOW - timedelta(days=30)
     assert lost.pending_since == NOW - timedelta(days=40)
     assert "Data from 2026-10-24 12:00 to 2026-11-03 12:00 UTC is lost" in lost.message
+    assert lost.summary == (
+        "Log feed events are kept about 30 days: data from 2026-10-24 12:00 to 2026-11-03 12:00 UTC is lost."
+    )
+    assert warning.summary == "Log feed events are kept about 30 days: 4.0 days left before data is lost."
 
 
 def test_chat_uploads_make_conversations_and_files_urgent_within_hours() -> None:
@@ -133,6 +137,8 @@ def test_advice_follows_why_the_stream_is_behind() -> None:
     lost = _assess("logs:AUTH_LOG", timedelta(days=31))
     assert lost is not None
     assert "cannot be fetched any more" in advice(lost, integration_status="connected", last_error=None)
+    brief = advice(lost, integration_status="connected", last_error=None, brief=True)
+    assert "aiwatch sync" in brief and "cannot be fetched" not in brief
 
 
 def test_durations_read_naturally() -> None:

@@ -120,6 +120,15 @@ class WindowStatus:
             )
         return f"{head}: {duration_text(self.remaining)} left before {self.window.lost}."
 
+    @property
+    def summary(self) -> str:
+        """One line for small spaces (the integration tile)."""
+        head = f"{self.window.what} are kept {self.window.keep_text}"
+        if self.lost_until is not None:
+            gap = f"{self.pending_since:%Y-%m-%d %H:%M} to {self.lost_until:%Y-%m-%d %H:%M} UTC"
+            return f"{head}: data from {gap} is lost."
+        return f"{head}: {duration_text(self.remaining)} left before data is lost."
+
 
 def duration_text(delta: timedelta) -> str:
     seconds = abs(delta.total_seconds())
@@ -195,18 +204,20 @@ def assess_integration(
     return result
 
 
-def advice(status: WindowStatus, *, integration_status: str, last_error: str | None) -> str:
-    """What the admin should do about a warning, given why the stream is behind."""
+def advice(
+    status: WindowStatus, *, integration_status: str, last_error: str | None, brief: bool = False
+) -> str:
+    """What the admin should do about a warning, given why the stream is behind (``brief``: the step only)."""
     if integration_status == "paused":
         step = "Resume the integration (Manage → Resume) so the sync catches up."
     elif integration_status == "error" or last_error:
         step = "Fix the error shown for this stream or integration, then use Manage → Sync now."
     else:
         step = (
-            "Check that `aiwatch sync` is running (it syncs every 5 minutes) or use Manage → Sync now; "
+            "Check that aiwatch sync is running (it syncs every 5 minutes) or use Manage → Sync now; "
             "a pass that keeps failing shows its error here."
         )
-    if status.level is Level.EXCEEDED:
+    if status.level is Level.EXCEEDED and not brief:
         step += " What is already past the window cannot be fetched any more: record the gap for your audit."
     return step
 

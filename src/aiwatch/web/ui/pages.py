@@ -1,7 +1,8 @@
-"""Pages: sign-in, Integrations (tile, Connect, Manage) and Settings (accounts, tokens, audit)."""
+"""Pages: sign-in, Integrations (tile, Connect, Manage), Sync health (cursors, lag, retention), Settings."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from aiwatch.integrations import service as integration_rules
 from aiwatch.integrations.service import DEFAULT_CHATGPT_BASE_URL, IntegrationError, IntegrationInfo
 from aiwatch.store.models import SyncCursor, utc_now
+from aiwatch.sync import retention_window
 from aiwatch.web.accounts import AccountError, Principal, Role
 from aiwatch.web.auth import (
     SESSION_COOKIE,
@@ -132,18 +134,75 @@ def _streams(request: Request, info: IntegrationInfo) -> list[dict[str, Any]]:
     rows = []
     for cursor in cursors:
         lag = (now - cursor.last_success_at).total_seconds() if cursor.last_success_at else None
+        window = retention_window.assess_stream(
+            cursor.stream, last_success_at=cursor.last_success_at, connected_at=info.created_at, now=now
+        )
         rows.append(
             {
                 "stream": cursor.stream,
+                "cursor": _cursor_text(cursor.cursor),
                 "last_success_at": cursor.last_success_at,
                 "lag_seconds": lag,
                 "lag": _lag_text(lag) if lag is not None else "—",
                 "synced": cursor.items_synced,
                 "last_error": cursor.last_error,
                 "last_error_at": cursor.last_error_at,
+                "retention": _window_view(window, info, cursor.last_error) if window else None,
             }
         )
     return rows
+
+
+def _cursor_text(cursor: dict[str, Any] | None) -> str:
+    """Where a stream resumes, readably: ``after=…`` plus pass times as UTC dates instead of epoch floats."""
+    if not cursor:
+        return "—"
+    parts = []
+    for key, value in cursor.items():
+        if value is None:
+            continue
+        if key.endswith("_at") and isinstance(value, int | float):
+            value = datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        text = str(value)
+        parts.append(f"{key}={text if len(text) <= 48 else text[:45] + '…'}")
+    return ", ".join(parts) or "—"
+
+
+def _window_view(
+    status: retention_window.WindowStatus, info: IntegrationInfo, last_error: str | None
+) -> dict[str, Any]:
+    """What the templates show of a retention status: level, time left, the sentence and what to do."""
+    left = status.remaining
+    return {
+        "stream": status.stream,
+        "level": status.level.label,
+        "urgent": status.level > retention_window.Level.OK,
+        "window": status.window.what,
+        "left": (
+            f"{retention_window.duration_text(left)} left"
+            if left.total_seconds() > 0
+            else f"exceeded by {retention_window.duration_text(left)}"
+        ),
+        "message": status.message,
+        "summary": status.summary,
+        "advice": retention_window.advice(status, integration_status=info.status, last_error=last_error),
+        "step": retention_window.advice(
+            status, integration_status=info.status, last_error=last_error, brief=True
+        ),
+    }
+
+
+def _retention_warnings(info: IntegrationInfo, streams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every stream (or never-reached window) past the warning share of its window, most urgent first."""
+    statuses = retention_window.assess_integration(
+        [(s["stream"], s["last_success_at"]) for s in streams], connected_at=info.created_at, now=utc_now()
+    )
+    errors = {s["stream"]: s["last_error"] for s in streams}
+    urgent = sorted(
+        (status for status in statuses.values() if status.level > retention_window.Level.OK),
+        key=lambda status: (-status.level, status.remaining),
+    )
+    return [_window_view(status, info, errors.get(status.stream)) for status in urgent]
 
 
 def _lag_text(seconds: float) -> str:
@@ -151,7 +210,9 @@ def _lag_text(seconds: float) -> str:
         return f"{int(seconds)} s"
     if seconds < 5400:
         return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def integration_tiles(request: Request) -> list[dict[str, Any]]:
@@ -166,6 +227,7 @@ def integration_tiles(request: Request) -> list[dict[str, Any]]:
                 "max_lag": _lag_text(max(lags)) if lags else None,
                 "failing": [s for s in streams if s["last_error"]],
                 "backfill": request.app.state.backfills.state(info.name),
+                "retention": _retention_warnings(info, streams),
             }
         )
     return tiles
@@ -181,14 +243,17 @@ def integrations_page(request: Request, principal: Principal = require(Role.VIEW
 
 @router.get("/sync-health", response_class=HTMLResponse)
 def sync_health_page(request: Request, principal: Principal = require(Role.VIEWER)) -> HTMLResponse:
-    integrations = [
-        {
-            "info": info,
-            "streams": _streams(request, info),
-            "backfill": request.app.state.backfills.state(info.name),
-        }
-        for info in request.app.state.integrations.list_integrations()
-    ]
+    integrations = []
+    for info in request.app.state.integrations.list_integrations():
+        streams = _streams(request, info)
+        integrations.append(
+            {
+                "info": info,
+                "streams": streams,
+                "backfill": request.app.state.backfills.state(info.name),
+                "retention": _retention_warnings(info, streams),
+            }
+        )
     context = {"principal": principal, "nav": "sync-health", "integrations": integrations}
     return render(request, "sync_health.html", context)
 
