@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pipeline_helpers import Store, empty_store
 from sqlalchemy.orm import Session, sessionmaker
 
 from aiwatch.config import Settings
@@ -63,3 +64,16 @@ def synced(db_settings: Settings) -> Iterator[Synced]:
 def clean_synced(settings: Settings) -> Iterator[Synced]:
     """A synced control workspace without planted risks."""
     yield from synced_workspace(settings, clean=True)
+
+
+@pytest.fixture
+def db_store(db_settings: Settings) -> Iterator[Store]:
+    """An empty store with one integration, on SQLite and PostgreSQL."""
+    yield empty_store(db_settings)
+    dispose_engines()
+
+
+@pytest.fixture
+def sqlite_store(settings: Settings) -> Iterator[Store]:
+    yield empty_store(settings)
+    dispose_engines()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from aiwatch.domain import Severity
@@ -16,10 +18,16 @@ from aiwatch.findings.types import AlertInput, RecordResult, Resolution
 FINDING_WINDOW = timedelta(days=7)
 MAX_EVIDENCE_SAMPLES = 5
 MAX_VALUE_HASHES = 50
+T = TypeVar("T")
 
 
 class FindingError(ValueError):
     """A triage request that cannot be applied (unknown finding, bad resolution)."""
+
+
+AlertKey = tuple[int, str, str, str, str, int, int]
+SubjectRule = tuple[int, str, str, str]
+IN_CHUNK = 500  # ids per IN (...) list: well below SQLite's bound-parameter limit
 
 
 def record_alerts(
@@ -27,73 +35,146 @@ def record_alerts(
 ) -> RecordResult:
     """Store new alerts (an alert already recorded for the same item, rule, field and span is skipped) and
     attach each unsuppressed one to its finding. The caller commits (alerts and scan state commit together).
+
+    Batched: one query for the alerts already stored for these items and one for the open findings of these
+    (subject, rule) pairs, whatever the number of alerts; the grouping is the same as alert by alert.
     """
     policy = policy or PolicySnapshot.load(session)
     result = RecordResult()
-    seen: set[tuple[object, ...]] = set()
+    fresh: list[AlertInput] = []
+    seen: set[AlertKey] = set()
     for alert in alerts:
-        key = (
-            alert.integration_id,
-            alert.item_kind,
-            alert.item_id,
-            alert.rule,
-            alert.field,
-            alert.start,
-            alert.end,
-        )
-        if key in seen or _exists(session, alert):
+        key = _key(alert)
+        if key in seen:
             result.duplicates += 1
             continue
         seen.add(key)
+        fresh.append(alert)
+    if not fresh:
+        return result
+    stored = _stored_keys(session, fresh)
+    rows: list[Alert] = []  # in input order, as alert by alert
+    joining: list[tuple[Alert, AlertInput, Severity]] = []
+    for alert in fresh:
+        if _key(alert) in stored:
+            result.duplicates += 1
+            continue
         suppressed = _suppression(policy, alert)
         severity = policy.severity(alert.rule, alert.severity)
-        row = Alert(
-            integration_id=alert.integration_id,
-            rule=alert.rule,
-            item_kind=alert.item_kind,
-            item_id=alert.item_id,
-            subject_kind=alert.subject_kind,
-            subject_id=alert.subject_id,
-            field=alert.field,
-            start=alert.start,
-            end=alert.end,
-            evidence=alert.evidence,
-            value_hash=alert.value_hash,
-            score=float(alert.score),
-            severity=str(severity),
-            detector_version=alert.detector_version,
-            app_id=alert.app_id,
-            agent_id=alert.agent_id,
-            details=alert.details or None,
-            observed_at=alert.observed_at,
-            suppressed_by=suppressed,
-        )
+        row = _alert_row(alert, severity, suppressed)
+        rows.append(row)
         if suppressed is None:
-            finding = _finding_for(session, policy, alert, severity)
-            row.finding_id = finding.id
-            result.created += 1
-            result.findings_touched.add(finding.id)
+            joining.append((row, alert, severity))
         else:
             result.suppressed += 1
-        session.add(row)
+    if joining:
+        groups = _open_findings(session, [alert for _, alert, _ in joining])
+        chosen = [_join_finding(session, groups, policy, alert, sev) for _, alert, sev in joining]
+        session.flush()  # the findings opened here get their ids
+        for (row, _, _), finding in zip(joining, chosen, strict=True):
+            row.finding_id = finding.id
+            result.findings_touched.add(finding.id)
+        result.created += len(joining)
+    session.add_all(rows)
     session.flush()
     return result
 
 
-def _exists(session: Session, alert: AlertInput) -> bool:
+def _key(alert: AlertInput) -> AlertKey:
     return (
-        session.scalar(
-            select(Alert.id).where(
-                Alert.integration_id == alert.integration_id,
-                Alert.item_kind == alert.item_kind,
-                Alert.item_id == alert.item_id,
-                Alert.rule == alert.rule,
-                Alert.field == alert.field,
-                Alert.start == alert.start,
-                Alert.end == alert.end,
+        alert.integration_id,
+        alert.item_kind,
+        alert.item_id,
+        alert.rule,
+        alert.field,
+        alert.start,
+        alert.end,
+    )
+
+
+def _stored_keys(session: Session, alerts: list[AlertInput]) -> set[AlertKey]:
+    """Keys of the alerts already stored for the items of ``alerts`` (the unique constraint's columns)."""
+    items: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for alert in alerts:
+        items[(alert.integration_id, alert.item_kind)].add(alert.item_id)
+    clauses = [
+        and_(Alert.integration_id == integration, Alert.item_kind == kind, Alert.item_id.in_(chunk))
+        for (integration, kind), ids in items.items()
+        for chunk in _chunks(sorted(ids))
+    ]
+    columns = (
+        Alert.integration_id,
+        Alert.item_kind,
+        Alert.item_id,
+        Alert.rule,
+        Alert.field,
+        Alert.start,
+        Alert.end,
+    )
+    found: set[AlertKey] = set()
+    for part in _chunks(clauses, 20):  # a handful of clauses per statement keeps the SQL small
+        found.update(tuple(row) for row in session.execute(select(*columns).where(or_(*part))))  # type: ignore[misc]
+    return found
+
+
+def _open_findings(session: Session, alerts: list[AlertInput]) -> dict[SubjectRule, list[Finding]]:
+    """Open findings per (integration, subject kind, subject id, rule) of ``alerts``."""
+    wanted = {_subject_rule(alert) for alert in alerts}
+    subjects: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for integration, subject_kind, subject_id, _rule in wanted:
+        subjects[(integration, subject_kind)].add(subject_id)
+    rules = sorted({alert.rule for alert in alerts})
+    groups: dict[SubjectRule, list[Finding]] = defaultdict(list)
+    for (integration, subject_kind), ids in subjects.items():
+        for chunk in _chunks(sorted(ids)):
+            query = (
+                select(Finding)
+                .where(
+                    Finding.integration_id == integration,
+                    Finding.subject_kind == subject_kind,
+                    Finding.subject_id.in_(chunk),
+                    Finding.rule.in_(rules),
+                    Finding.status == "open",
+                )
+                .order_by(Finding.first_seen, Finding.id)
             )
-        )
-        is not None
+            for finding in session.scalars(query):
+                key = (finding.integration_id, finding.subject_kind, finding.subject_id, finding.rule)
+                if key in wanted:  # subjects x rules is a superset of the pairs asked for
+                    groups[key].append(finding)
+    return groups
+
+
+def _subject_rule(alert: AlertInput) -> SubjectRule:
+    return (alert.integration_id, alert.subject_kind, alert.subject_id, alert.rule)
+
+
+def _chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    for index in range(0, len(values), size):
+        yield values[index : index + size]
+
+
+def _alert_row(alert: AlertInput, severity: Severity, suppressed: str | None) -> Alert:
+    return Alert(
+        integration_id=alert.integration_id,
+        rule=alert.rule,
+        item_kind=alert.item_kind,
+        item_id=alert.item_id,
+        subject_kind=alert.subject_kind,
+        subject_id=alert.subject_id,
+        field=alert.field,
+        start=alert.start,
+        end=alert.end,
+        evidence=alert.evidence,
+        value_hash=alert.value_hash,
+        score=float(alert.score),
+        severity=str(severity),
+        detector_version=alert.detector_version,
+        app_id=alert.app_id,
+        agent_id=alert.agent_id,
+        details=alert.details or None,
+        observed_at=alert.observed_at,
+        suppressed_by=suppressed,
     )
 
 
@@ -113,20 +194,17 @@ def _suppression(policy: PolicySnapshot, alert: AlertInput) -> str | None:
     )
 
 
-def _finding_for(session: Session, policy: PolicySnapshot, alert: AlertInput, severity: Severity) -> Finding:
-    candidates = list(
-        session.scalars(
-            select(Finding)
-            .where(
-                Finding.integration_id == alert.integration_id,
-                Finding.subject_kind == alert.subject_kind,
-                Finding.subject_id == alert.subject_id,
-                Finding.rule == alert.rule,
-                Finding.status == "open",
-            )
-            .order_by(Finding.first_seen)
-        )
-    )
+def _join_finding(
+    session: Session,
+    groups: dict[SubjectRule, list[Finding]],
+    policy: PolicySnapshot,
+    alert: AlertInput,
+    severity: Severity,
+) -> Finding:
+    """The open finding the alert joins (opened when none fits), updated with it. ``groups`` holds the open
+    findings of the batch's (subject, rule) pairs and gains the findings opened here."""
+    candidates = groups[_subject_rule(alert)]
+    candidates.sort(key=lambda f: _aware(f.first_seen))  # first_seen moves as alerts join; stable on ties
     observed = _aware(alert.observed_at)
     chosen = None
     if alert.value_hash:
@@ -152,6 +230,7 @@ def _finding_for(session: Session, policy: PolicySnapshot, alert: AlertInput, se
             value_hashes=[],
         )
         session.add(chosen)
+        candidates.append(chosen)
     chosen.alert_count = (chosen.alert_count or 0) + 1
     chosen.first_seen = min(_aware(chosen.first_seen), observed)
     chosen.last_seen = max(_aware(chosen.last_seen), observed)
@@ -163,7 +242,6 @@ def _finding_for(session: Session, policy: PolicySnapshot, alert: AlertInput, se
     hashes = list(chosen.value_hashes or [])
     if alert.value_hash and alert.value_hash not in hashes and len(hashes) < MAX_VALUE_HASHES:
         chosen.value_hashes = [*hashes, alert.value_hash]
-    session.flush()
     return chosen
 
 
