@@ -104,10 +104,17 @@ def check_scope(session: Session, scope: dict[str, Any]) -> dict[str, list[str]]
         items = sorted({str(v).strip() for v in values if str(v).strip()})
         if items:
             clean[key] = items
-    known_integrations = {str(i) for i in session.scalars(select(Integration.id))}
-    for value in clean.get("integrations", []):
-        if value not in known_integrations:
-            raise PolicyError(f"unknown integration {value!r} in scope (give the integration's numeric id)")
+    # Integrations by id or by name (the console shows names); stored as ids.
+    by_name = {name: str(i) for i, name in session.execute(select(Integration.id, Integration.name))}
+    known_integrations = set(by_name.values())
+    if "integrations" in clean:
+        ids = []
+        for value in clean["integrations"]:
+            resolved = value if value in known_integrations else by_name.get(value)
+            if resolved is None:
+                raise PolicyError(f"unknown integration {value!r} in scope (give its name or id)")
+            ids.append(resolved)
+        clean["integrations"] = sorted(set(ids))
     known_groups = {str(g) for g in session.scalars(select(UserGroup.id))}
     for value in clean.get("groups", []):
         if value not in known_groups:
@@ -135,9 +142,7 @@ def bulk_set(
     if unknown:
         raise PolicyError(f"unknown rule {unknown[0]!r}; see `aiwatch policies list`")
     return [
-        set_policy(
-            session, "rule", rule, status=status, severity=severity, sensitivity=sensitivity, by=by
-        )
+        set_policy(session, "rule", rule, status=status, severity=severity, sensitivity=sensitivity, by=by)
         for rule in rule_ids
     ]
 
@@ -394,3 +399,83 @@ def replay(
         report.kinds_done.append(kind)
     report.seconds = clock() - started
     return report
+
+
+def _setting_json(setting: PolicySetting | None) -> dict[str, Any]:
+    return {
+        "status": setting.status if setting else None,
+        "severity": setting.severity if setting else None,
+        "sensitivity": setting.sensitivity if setting else None,
+        "scope": dict(setting.scope or {}) if setting else {},
+        "updated_by": setting.updated_by if setting else None,
+        "updated_at": setting.updated_at if setting else None,
+    }
+
+
+def policy_tree(session: Session) -> list[dict[str, Any]]:
+    """Groups → policies → rules with their overrides (``override``), effective values and counts.
+
+    Built-in rules plus every organisation rule (a draft or disabled one shows as disabled). Counts: open
+    findings per rule and suppressed alerts per rule by reason.
+    """
+    snapshot = PolicySnapshot.load(session)
+    catalog = catalog_with(snapshot.org_rules)
+    org_status = {r.rule_id: r.status for r in snapshot.org_rules}
+    open_counts = open_finding_counts(session)
+    suppressed = rule_suppression_counts(session)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for policy_file in catalog.policies:
+        policy_id = policy_file.policy.id
+        rules = []
+        for rule in policy_file.rules:
+            enabled = snapshot.enabled(rule.id)
+            if rule.id in org_status:
+                enabled = enabled and org_status[rule.id] == "enabled"
+            rules.append(
+                {
+                    "id": rule.id,
+                    "name": rule.name,
+                    "meaning": rule.meaning,
+                    "security_context": rule.security_context,
+                    "kind": "organisation" if rule.id in org_status else "builtin",
+                    "org_status": org_status.get(rule.id),
+                    "status": "enabled" if enabled else "disabled",
+                    "severity": str(snapshot.severity(rule.id, rule.severity)),
+                    "default_severity": str(rule.severity),
+                    "sensitivity": str(snapshot.sensitivity(rule.id)),
+                    "default_enabled": rule.enabled,
+                    "override": _setting_json(snapshot.settings.get(("rule", rule.id))),
+                    "open_findings": open_counts.get(rule.id, 0),
+                    "suppressed": dict(suppressed.get(rule.id, {})),
+                }
+            )
+        groups.setdefault(policy_file.group, []).append(
+            {
+                "id": policy_id,
+                "name": policy_file.policy.name,
+                "group": policy_file.group,
+                "override": _setting_json(snapshot.settings.get(("policy", policy_id))),
+                "rules": rules,
+                "enabled_rules": sum(1 for r in rules if r["status"] == "enabled"),
+                "open_findings": sum(r["open_findings"] for r in rules),
+            }
+        )
+    return [{"group": name, "policies": policies} for name, policies in groups.items()]
+
+
+def find_rule(tree: list[dict[str, Any]], rule_id: str) -> dict[str, Any] | None:
+    for group in tree:
+        for policy in group["policies"]:
+            for rule in policy["rules"]:
+                if rule["id"] == rule_id:
+                    return {
+                        **rule,
+                        "policy": policy["id"],
+                        "policy_name": policy["name"],
+                        "group": group["group"],
+                    }
+    return None
+
+
+def find_policy(tree: list[dict[str, Any]], policy_id: str) -> dict[str, Any] | None:
+    return next((p for g in tree for p in g["policies"] if p["id"] == policy_id), None)
