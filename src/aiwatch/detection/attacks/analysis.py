@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from aiwatch.detection.attacks import patterns
 from aiwatch.detection.attacks.exfiltration import judge_url
+from aiwatch.detection.attacks.injection_embedded import find_embedded_instruction
 from aiwatch.detection.attacks.prefilter import trigger_hits
 from aiwatch.detection.attacks.rulescan import possible_rules
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
@@ -82,7 +83,9 @@ def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[
     untriggered = not hits and len(text) <= SHORT_TEXT
     if untriggered:
         hits = [len(text)]  # short prompts are cheap: the model reads them even without a trigger word
-    if not hits and not has_markup:
+    # planted instruction lines in pasted documents carry no trigger words (task F owns this pass)
+    embedded = find_embedded_instruction(text, load_models().injection, where)
+    if not hits and not has_markup and embedded is None:
         return ()
     windows = _windows(text, hits)
     candidates: dict[str, _Candidate] = {}
@@ -94,6 +97,9 @@ def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[
         _model_in_window(window, sensitivity, candidates, margin)
     if has_markup:
         _beacons(text, candidates)
+    if embedded is not None:
+        _offer(candidates, PROMPT_INJECTION, _Candidate(embedded.start, embedded.end, embedded.score,
+                                                         embedded.evidence, "embedded"))  # fmt: skip
     _resolve_overlaps(candidates, sensitivity)
     version = load_models().version
     found: list[tuple[str, Detection]] = []

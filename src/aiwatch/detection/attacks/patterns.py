@@ -19,7 +19,9 @@ _TARGETS = (
 
 INJECTION = [
     re.compile(
-        r"\b(?:ignore|disregard|forget|skip|override|bypass|neglect|abandon|discard|overrule)\b"
+        # "don't forget to state your order number" is a reminder, not an override
+        r"\b(?:ignore|disregard|(?<!don't )(?<!do not )(?<!never )forget|skip|override|bypass|neglect|"
+        r"abandon|discard|overrule)\b"
         + (_W % 40)
         + r"\b(?:previous|prior|above|earlier|preceding|all|any|your|initial|original|system|those|these|"
         r"every|the developer'?s?|openai'?s?|other)\b" + (_W % 30) + rf"\b{_TARGETS}\b"

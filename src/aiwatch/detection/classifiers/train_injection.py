@@ -19,6 +19,7 @@ from pathlib import Path
 
 from aiwatch.config import ConfigError
 from aiwatch.detection.classifiers import datasets
+from aiwatch.detection.classifiers.benign_documents import benign_documents, correspondence_lines
 from aiwatch.detection.classifiers.features import features
 from aiwatch.detection.classifiers.linear import ARTEFACT
 
@@ -97,6 +98,12 @@ def _is_jailbreak(source: str) -> bool:
     return parts[0] == "neuralchemy" and parts[1] in JAILBREAK_CATEGORIES and parts[2] in JAILBREAK_SOURCES
 
 
+def _generated_negatives(split: str) -> list[datasets.Row]:
+    """Pasted documents and sender-to-reader asks ("include your order number in your reply")."""
+    rows = [(text, 0, "generated:documents") for text in benign_documents(split)]
+    return rows + [(text, 0, "generated:correspondence") for text in correspondence_lines(split)]
+
+
 def train(datasets_dir: Path) -> None:
     injection_rows = datasets.load_injection("train", datasets_dir)
     benign = [
@@ -107,7 +114,7 @@ def train(datasets_dir: Path) -> None:
     # the attack strings alone teach the attack phrasing.
     clean_contexts = [row for row in injection_rows if row[2].endswith(":clean")] * 3
     attack_rows = injection_rows + clean_contexts + datasets.load_bipia_attacks("train", datasets_dir)
-    attack_rows += benign + gptfuzz
+    attack_rows += benign + gptfuzz + _generated_negatives("train")
     jailbreak_rows = [(t, int(y == 1 and _is_jailbreak(s)), s) for t, y, s in attack_rows]
     specs = {
         # floors: CV thresholds below 0.7 / 0.4 flag short benign prompts that merely mention AI
@@ -130,11 +137,13 @@ def evaluate(datasets_dir: Path) -> None:
         "jailbreak": datasets.load_jailbreak("test", datasets_dir),
     }
     benign = datasets.load_benign_prompts("test", datasets_dir)
+    documents = _generated_negatives("test")
     for sensitivity in (Sensitivity.BALANCED, Sensitivity.HIGH):
         for name, rows in suites.items():
             rules = {"attack.jailbreak"} if name == "jailbreak" else None
             _report(f"{name} [{sensitivity}]", rows, sensitivity, rules, analyse)
         _report(f"benign prompts [{sensitivity}]", benign, sensitivity, None, analyse)
+        _report(f"benign documents and asks [{sensitivity}]", documents, sensitivity, None, analyse)
 
 
 def _report(title: str, rows: list[datasets.Row], sensitivity, rules, analyse) -> None:  # type: ignore[no-untyped-def]
