@@ -28,7 +28,7 @@ import hyperscan
 from aiwatch.detection import plugins
 from aiwatch.detection.builtin import AGGREGATES, BUILTIN_DETECTORS
 from aiwatch.detection.catalog import Catalog, PatternSpec, RuleSpec, builtin_catalog
-from aiwatch.detection.masking import hmac_hasher, mask
+from aiwatch.detection.masking import hmac_hasher, mask, masker
 from aiwatch.detection.types import Detection, Detector, EncodedSegment, Where
 from aiwatch.detection.validators import Verdict, get_validator
 from aiwatch.domain import Sensitivity, Severity
@@ -64,6 +64,10 @@ class CompiledPattern:
     validators: tuple[tuple[str, Callable[[str, str], Verdict | None]], ...]
     requires_context: frozenset[Sensitivity]
     score: float
+    # Hot-path copies of spec/rule fields, resolved once at compile time instead of per candidate.
+    not_preceded_by: str = ""
+    masker: Callable[[str], str] = mask
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class Engine:
             for rule in self.catalog
         }
         self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
+        self._merge_rules = frozenset(rid for rid, rule in self.rules.items() if rule.merge_within)
         self.patterns: list[CompiledPattern] = []
         self._has_pattern_rules = any(rule.patterns or rule.keywords for rule in self.rules.values())
         self.python_only: list[int] = []
@@ -188,6 +193,9 @@ class Engine:
                         validators=tuple((name, get_validator(name)) for name in names),
                         requires_context=frozenset(requires),
                         score=spec.score if spec.score is not None else rule.score,
+                        not_preceded_by=spec.not_preceded_by or "",
+                        masker=masker(rule.mask, rule.id),
+                        version=f"{ENGINE_VERSION}/{rule.version}",
                     )
                 )
         if not self.patterns:
@@ -364,30 +372,29 @@ class Engine:
 
     def _evaluate(self, pattern: CompiledPattern, match: re.Match[str], text: str) -> Detection | None:
         rule = pattern.rule
-        group = pattern.spec.value_group
-        if (
-            pattern.spec.not_preceded_by
-            and match.start() > 0
-            and text[match.start() - 1] in pattern.spec.not_preceded_by
-        ):
-            return None
+        spec = pattern.spec
+        if pattern.not_preceded_by:
+            begin = match.start()
+            if begin > 0 and text[begin - 1] in pattern.not_preceded_by:
+                return None
+        group = spec.value_group
         value = match.group(group)
         if not value:
             return None
         start, end = match.span(group)
         score = pattern.score
         test_value = False
-        details: dict[str, Any] = {}
-        if pattern.spec.label:
-            details["kind"] = pattern.spec.label
-        whole = match.group(0)
-        for _name, check in pattern.validators:
-            verdict = check(value, whole)
-            if verdict is None:
-                return None
-            score += verdict.score_delta
-            test_value = test_value or verdict.test_value
-            details.update(verdict.details)
+        details: dict[str, Any] = {"kind": spec.label} if spec.label else {}
+        if pattern.validators:
+            whole = match.group(0)
+            for _name, check in pattern.validators:
+                verdict = check(value, whole)
+                if verdict is None:
+                    return None
+                score += verdict.score_delta
+                test_value = test_value or verdict.test_value
+                if verdict.details:
+                    details.update(verdict.details)
         if rule.test_values and value.lower() in self._test_values[rule.id]:
             test_value = True
         context = self._contexts.get(rule.id)
@@ -403,7 +410,7 @@ class Engine:
                 else text[max(0, start - context.negative_window) : start].lower()
             ):
                 score -= context.penalty
-        if self.sensitivity in pattern.requires_context and not has_positive:
+        if not has_positive and self.sensitivity in pattern.requires_context:
             return None
         if test_value:
             score = min(score, TEST_VALUE_SCORE_CAP)
@@ -415,9 +422,9 @@ class Engine:
             end=end,
             score=max(0.0, min(1.0, score)),
             severity=Severity.LOW if test_value else rule.severity,
-            evidence=mask(value, rule.mask, rule.id),
+            evidence=pattern.masker(value),
             value_hash=self.value_hasher(value),
-            detector_version=f"{ENGINE_VERSION}/{rule.version}",
+            detector_version=pattern.version,
             test_value=test_value,
             details=details,
         )
@@ -474,7 +481,7 @@ class Engine:
         ]
 
     def _merge_adjacent(self, found: list[Detection]) -> list[Detection]:
-        merge_rules = {rid for rid, rule in self.rules.items() if rule.merge_within}
+        merge_rules = self._merge_rules
         if not merge_rules or not any(d.rule in merge_rules for d in found):
             return found
         out = [d for d in found if d.rule not in merge_rules]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import string
 from collections.abc import Callable
+from functools import lru_cache
 
 # Used only when the caller gives no key. The pipeline passes the installation's SecretBox.keyed_hash so that
 # hashes cannot be brute-forced by someone who only has an export; this default keeps `aiwatch scan` usable
@@ -14,26 +16,39 @@ DEFAULT_HASH_KEY = b"aiwatch-detection-default-key-v1"
 
 
 def hmac_hasher(key: bytes = DEFAULT_HASH_KEY) -> Callable[[str], str]:
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # key schedule once; copies are cheaper than new()
+
     def value_hash(value: str) -> str:
-        data = value.encode("utf-8", "surrogatepass")
-        return hmac.new(key, data, hashlib.sha256).hexdigest()[:32]
+        state = keyed.copy()
+        state.update(value.encode("utf-8", "surrogatepass"))
+        return state.hexdigest()[:32]
 
     return value_hash
 
 
 def mask(value: str, style: str = "auto", rule_id: str = "") -> str:
     """A masked rendering of ``value`` that is never equal to it and reveals at most a quarter of it."""
+    return masker(style, rule_id)(value)
+
+
+@lru_cache(maxsize=1024)
+def masker(style: str = "auto", rule_id: str = "") -> Callable[[str], str]:
+    """``mask`` with the style resolved once: the engine keeps one per rule instead of deciding per value."""
     if style == "auto":
         style = _style_for_rule(rule_id)
     if style == "none":
-        return ""
-    masked = {
-        "card": _mask_card,
-        "email": _mask_email,
-        "secret": _mask_secret,
-        "digits": _mask_digits,
-    }.get(style, _mask_generic)(value)
-    return masked if masked != value else "*" * min(len(value), 8) + ("…" if len(value) <= 8 else "")
+        return _mask_none
+    masking = _MASKERS.get(style, _mask_generic)
+
+    def masked(value: str) -> str:
+        out = masking(value)
+        return out if out != value else "*" * min(len(value), 8) + ("…" if len(value) <= 8 else "")
+
+    return masked
+
+
+def _mask_none(value: str) -> str:
+    return ""
 
 
 def _style_for_rule(rule_id: str) -> str:
@@ -77,7 +92,7 @@ def _mask_secret(value: str) -> str:
     value = value.strip()
     if len(value) < 12:
         return value[:1] + "…" if len(value) >= 6 else "…"
-    prefix_match = re.match(r"[A-Za-z]{1,8}[-_]", value)
+    prefix_match = _SECRET_PREFIX.match(value)
     keep_head = (
         len(prefix_match.group(0)) if prefix_match and len(prefix_match.group(0)) <= len(value) // 4 else 2
     )
@@ -89,7 +104,7 @@ def _mask_digits(value: str) -> str:
     """Keep separators and the last quarter of the characters (at most 4): ***-**-6789."""
     keep = min(4, len(value) // 4)
     head, tail = value[: len(value) - keep], value[len(value) - keep :] if keep else ""
-    return re.sub(r"[A-Za-z0-9]", "*", head) + tail
+    return head.translate(_ALNUM_TO_STAR) + tail
 
 
 def _mask_generic(value: str) -> str:
@@ -97,3 +112,13 @@ def _mask_generic(value: str) -> str:
         return "*" * len(value)
     keep = min(3, len(value) // 4)
     return value[:keep] + "*" * min(len(value) - keep, 12)
+
+
+_ALNUM_TO_STAR = str.maketrans(dict.fromkeys(string.ascii_letters + string.digits, "*"))
+_SECRET_PREFIX = re.compile(r"[A-Za-z]{1,8}[-_]")
+_MASKERS: dict[str, Callable[[str], str]] = {
+    "card": _mask_card,
+    "email": _mask_email,
+    "secret": _mask_secret,
+    "digits": _mask_digits,
+}

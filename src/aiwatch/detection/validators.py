@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -291,8 +291,20 @@ _DATE_LIKE = re.compile(
 )
 
 
+_DIGIT_RUNS = re.compile(r"\d+")
+_CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_DATE_PART = re.compile(r"(?:19|20)\d\d[-/.]\d\d(?:[-/.]\d\d)?")
+_EXTENSION = re.compile(r"(?i)\s*(?:x|ext\.?|extension)\s*\d")
+_INTERNATIONAL_PREFIX = re.compile(r"^(?:00|011)[\s.-]*")
+
+
 @validator("phone")
 def _phone(value: str, match: str) -> Verdict | None:
+    # Cheap reject before the cache: dotted runs of short digit groups (IP addresses in logs, versions,
+    # decimals) are most candidates and are nearly all distinct, so they would only churn the cache.
+    if "." in value and max(map(len, _DIGIT_RUNS.findall(value)), default=0) <= 3:
+        return None
     return _phone_verdict(value)
 
 
@@ -302,23 +314,23 @@ _NO_TRUNK_REGIONS = ("US", "IT", "ES", "DK", "PL")
 
 @lru_cache(maxsize=8192)
 def _phone_verdict(value: str) -> Verdict | None:
-    groups = re.findall(r"\d+", value)
+    groups = _DIGIT_RUNS.findall(value)
     if "." in value and all(len(g) <= 3 for g in groups):
         return None  # IP addresses, versions, decimals
-    if _DATE_LIKE.match(value) or re.fullmatch(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?", value.strip()):
+    if _DATE_LIKE.match(value) or _CLOCK.fullmatch(value.strip()):
         return None
-    if len(groups) >= 2 and all(re.fullmatch(r"(?:19|20)\d\d", g) for g in groups):
+    if len(groups) >= 2 and all(_YEAR.fullmatch(g) for g in groups):
         return None  # a list of years
-    if re.fullmatch(r"(?:19|20)\d\d[-/.]\d\d(?:[-/.]\d\d)?", value):
+    if _DATE_PART.fullmatch(value):
         return None  # the date part of a timestamp
-    candidate = re.split(r"(?i)\s*(?:x|ext\.?|extension)\s*\d", value)[0].strip()
+    candidate = _EXTENSION.split(value)[0].strip()
     digits = digits_of(candidate)
     if not 6 <= len(digits) <= 15 or len(set(digits)) <= 2:
         return None
     international = candidate.startswith("+")
     if candidate.startswith(("00", "011")):  # international call prefixes written instead of "+"
         international = True
-        candidate = "+" + re.sub(r"^(?:00|011)[\s.-]*", "", candidate)
+        candidate = "+" + _INTERNATIONAL_PREFIX.sub("", candidate)
     if international:
         regions: tuple[str | None, ...] = (None,)
     else:  # try only the regions whose national format fits the first digit
@@ -381,18 +393,59 @@ def _ipv4(value: str, match: str) -> Verdict | None:
     return _ipv4_verdict(value)
 
 
+def _ipv4_int(value: str) -> int | None:
+    """The address as an integer under exactly ipaddress.IPv4Address's rules for a dotted quad (4 decimal
+    ASCII octets, no leading zeros, each <= 255), without its slower string parser; None when invalid."""
+    octets = value.split(".")
+    if len(octets) != 4:
+        return None
+    number = 0
+    for octet in octets:
+        if not (0 < len(octet) <= 3 and octet.isascii() and octet.isdigit()) or (
+            octet[0] == "0" and len(octet) > 1
+        ):
+            return None
+        part = int(octet)
+        if part > 255:
+            return None
+        number = number << 8 | part
+    return number
+
+
+def _ranges(networks: Iterable[ipaddress.IPv4Network]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(net.network_address), int(net.netmask)) for net in networks)
+
+
+# The running Python's own special-purpose ranges (they change between releases), as (network, mask)
+# integers: membership is two integer operations instead of building an address object per candidate.
+_IPV4 = ipaddress.IPv4Address._constants  # type: ignore[attr-defined]
+_IPV4_PRIVATE = _ranges(_IPV4._private_networks)
+_IPV4_PRIVATE_EXCEPTIONS = _ranges(getattr(_IPV4, "_private_networks_exceptions", ()))
+_IPV4_LOOPBACK = _ranges([_IPV4._loopback_network])
+_IPV4_LINK_LOCAL = _ranges([_IPV4._linklocal_network])
+
+
+def _in_ranges(number: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    for network, mask in ranges:  # noqa: SIM110 -- a plain loop: no generator per candidate
+        if number & mask == network:
+            return True
+    return False
+
+
+_RESERVED_IP = Verdict(score_delta=-0.3, test_value=True)
+_PRIVATE_IP = Verdict(score_delta=-0.1, details={"private": True})  # shared: verdicts are read-only
+
+
 @lru_cache(maxsize=8192)  # logs repeat the same addresses
 def _ipv4_verdict(value: str) -> Verdict | None:
-    try:
-        address = ipaddress.IPv4Address(value)
-    except ValueError:
+    number = _ipv4_int(value)
+    if number is None:
         return None
-    if value.startswith("0") and not value.startswith("0."):  # leading zeros: versions, OIDs
-        return None
-    if address.is_unspecified or address.is_loopback or str(address) == "255.255.255.255":
-        return Verdict(score_delta=-0.3, test_value=True)
-    if address.is_private or address.is_link_local:
-        return Verdict(score_delta=-0.1, details={"private": True})
+    if number == 0 or number == 0xFFFFFFFF or _in_ranges(number, _IPV4_LOOPBACK):
+        return _RESERVED_IP  # unspecified, broadcast, loopback
+    private = _in_ranges(number, _IPV4_PRIVATE) and not _in_ranges(number, _IPV4_PRIVATE_EXCEPTIONS)
+    if private or _in_ranges(number, _IPV4_LINK_LOCAL):
+        return _PRIVATE_IP
     return ACCEPT
 
 

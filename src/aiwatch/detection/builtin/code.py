@@ -26,6 +26,22 @@ _CODE_LINE = re.compile(
     | ^[ \t]*(?://|/\*|\*/|\#\s|--\s)                          # comments
     """
 )
+# The same test split by where it can match (no MULTILINE: `^` is only the start of the line), so each half
+# runs fast: the anchored alternatives are tried once at the line start with match(), the unanchored ones
+# start with a known character, which lets `re` skip to candidates instead of trying every alternative at
+# every position. `_CODE_LINE.search(line)` is true exactly when one of the two matches (tests check it).
+_CODE_LINE_AT_START = re.compile(
+    r"""(?x)
+      [ \t]*(?:def|class|import|from\s+[\w.]+\s+import|return|if\s*\(|for\s*\(|while\s*\(|elif|else:|try:
+       |except
+       |function|const|let|var|public|private|protected|static|package|func|fn|impl|struct|enum|interface|using
+       |namespace|\#include|\#define|async\s+def|await|SELECT|INSERT|UPDATE|DELETE|CREATE\s+TABLE|echo|export)\b
+    | [ \t]*(?:@\w+|\w+(?:\.\w+)*\s*\(.*\)\s*;?\s*$)
+    | [ \t]*[\w.\[\]"']+\s*(?:[+\-*/%]?=|:=|<-)\s*\S.*$
+    | [ \t]*(?://|/\*|\*/|\#\s|--\s)
+    """
+)
+_CODE_LINE_ANYWHERE = re.compile(r"[;{}][ \t]*(?://.*)?$|=>|->|::|&&|\|\||!=|==|\+\+|\+=")
 # Cheap necessary signs of an unfenced code block (statement ends, block ends, indentation, calls).
 _BLOCK_MARKERS = (";\n", "{\n", "}\n", ":\n", "\n    ", "\n\t", ")\n", "();")
 _PROSE_HINT = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+[,.]?(?: |$)")
@@ -53,7 +69,8 @@ class SourceCodeDetector:
             return []
         found: list[Detection] = []
         covered: list[tuple[int, int]] = []
-        for fence in _FENCE.finditer(text):
+        fences = _FENCE.finditer(text) if "```" in text or "~~~" in text else ()
+        for fence in fences:
             body = fence.group(3)
             language = fence.group(2).lower()
             lines = [line for line in body.splitlines() if line.strip()]
@@ -81,7 +98,9 @@ class SourceCodeDetector:
 def _is_code_line(line: str) -> bool:
     if len(line) > 400:
         return False
-    return bool(_CODE_LINE.search(line)) and not _PROSE_HINT.search(line.split("//")[0].split("#")[0][:200])
+    if _CODE_LINE_AT_START.match(line) is None and _CODE_LINE_ANYWHERE.search(line) is None:
+        return False
+    return not _PROSE_HINT.search(line.split("//")[0].split("#")[0][:200])
 
 
 def _code_blocks(text: str, minimum: int) -> list[tuple[int, int, int]]:
@@ -185,10 +204,13 @@ class ConfigDetector:
             return []
         found = []
         factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
+        starts: list[int] | None = None  # line starts, found once for all kinds
         for kind, _typical, needed in _CONFIG_KINDS:
             if not any(marker in text for marker in _CONFIG_MARKERS[kind]):
                 continue
-            hits = [m for m in _LINE_PATTERNS[kind].finditer(text) if m.end() - m.start() < 500]
+            if starts is None:
+                starts = _line_starts(text)
+            hits = [m for m in _line_matches(_LINE_PATTERNS[kind], text, starts) if m.end() - m.start() < 500]
             if len(hits) < max(1, round(needed * factor)):
                 continue
             if kind == "yaml" and not _yaml_nested(text, hits):
@@ -201,6 +223,31 @@ class ConfigDetector:
             score = min(0.95, 0.6 + 0.05 * len(hits))
             found.append(_detection("code.config", start, end, score, kind))
         return found
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    position = text.find("\n")
+    while position >= 0:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
+
+
+def _line_matches(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+    """``list(pattern.finditer(text))`` for a MULTILINE pattern that starts with ``^`` and never matches the
+    empty string: tried only at line starts (re itself would try every position of the text)."""
+    found: list[re.Match[str]] = []
+    resume = 0  # finditer continues after the previous match, which may have run over several lines
+    match = pattern.match
+    for start in starts:
+        if start < resume:
+            continue
+        hit = match(text, start)
+        if hit is not None:
+            found.append(hit)
+            resume = hit.end()
+    return found
 
 
 def _yaml_nested(text: str, hits: list[re.Match[str]]) -> bool:

@@ -1,0 +1,154 @@
+"""Fast paths of the detection engine give exactly the results of the slow code they replace.
+
+Each test keeps the straightforward version (ipaddress parsing, one combined regex search, re.finditer, a
+fresh HMAC) as the reference and compares it with the fast one on generated realistic text and edge cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import random
+import re
+
+import pytest
+
+from aiwatch.detection.builtin import code
+from aiwatch.detection.masking import DEFAULT_HASH_KEY, hmac_hasher, mask, masker
+from aiwatch.detection.validators import (
+    ACCEPT,
+    Verdict,
+    _ipv4_int,
+    _ipv4_verdict,
+    _phone,
+    _phone_verdict,
+)
+from aiwatch.emulator import content, risks
+
+_PLANTERS = [getattr(risks, name) for name in sorted(dir(risks)) if name.startswith("plant_")]
+
+
+def _texts(count: int = 300, seed: int = 11) -> list[str]:
+    """Chat turns from the emulator's templates, planted risks, logs, configs and code."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for index in range(count):
+        topic = rng.choice(content.TOPICS)
+        values = content.slot_values(rng)
+        text = content.fill(rng.choice(topic.openers), values) + "\n\n"
+        text += content.fill(rng.choice(topic.answers), values)
+        if index % 4 == 0:
+            text += "\n" + rng.choice(_PLANTERS)(rng).text
+        out.append(text)
+    out += [
+        "\n".join(
+            f"2026-01-0{i % 9 + 1}T10:00:0{i % 10}Z INFO req={i:08x} GET /v1/orders from "
+            f"{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)} status=200"
+            for i in range(40)
+        ),
+        '```yaml\nimage:\n  repository: registry/x\n  tag: "1.2"\nresources:\n  limits:\n    cpu: 1\n'
+        "env:\n  - name: A\n    value: b\n```",
+        "[server]\nport = 80\r\nbind = 10.0.0.1\n\n[db]\nhost = x\n",
+        'FROM python:3.11 AS base\nRUN\n\n  pip install x\nCOPY . /app\nENV A=1\nCMD ["x"]\n',
+        '\n\nresource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n',
+        "API_KEY=abc\nexport DB_URL=postgres://x\nDEBUG=1\n\nnot a line\nLOG=info   \n",
+        "on:\n  push:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/x\n",
+        "def f(x):\n    return x + 1\n\nclass A:\n    pass\n\nif (a == b) { x++; }\n// comment\n",
+        "SELECT * FROM t;\n-- note\n# heading\n#include <x>\n@decorator\nfoo.bar(1, 2)\nx := 3\ny <- 4\n",
+        "Return the forms by Friday.\nImport duties apply to all orders from abroad.\nelse: nothing\n",
+    ]
+    return out
+
+
+def _reference_ipv4(value: str) -> Verdict | None:
+    """The validator as it was: ipaddress parses the string and answers the range questions."""
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return None
+    if address.is_unspecified or address.is_loopback or str(address) == "255.255.255.255":
+        return Verdict(score_delta=-0.3, test_value=True)
+    if address.is_private or address.is_link_local:
+        return Verdict(score_delta=-0.1, details={"private": True})
+    return ACCEPT
+
+
+def test_ipv4_fast_parse_and_ranges_match_ipaddress() -> None:
+    rng = random.Random(5)
+    values = [".".join(str(rng.randrange(256)) for _ in range(4)) for _ in range(20_000)]
+    constants = ipaddress.IPv4Address._constants  # type: ignore[attr-defined]
+    networks = [*constants._private_networks, constants._loopback_network, constants._linklocal_network]
+    for network in networks:  # both sides of every range boundary
+        for number in (
+            int(network.network_address) - 1,
+            int(network.network_address),
+            int(network.broadcast_address),
+            int(network.broadcast_address) + 1,
+        ):
+            if 0 <= number < 2**32:
+                values.append(str(ipaddress.IPv4Address(number)))
+    values += [
+        "0.0.0.0", "255.255.255.255", "127.0.0.1", "01.2.3.4", "1.2.3.00", "1.2.3", "1.2.3.4.5",  # noqa: S104
+        "256.1.1.1", "1..2.3", "١.٢.٣.٤", " 1.2.3.4", "1.2.3.4 ", "+1.2.3.4", "1.2.3.1000", "",
+    ]  # fmt: skip
+    for value in values:
+        assert _ipv4_verdict.__wrapped__(value) == _reference_ipv4(value), value
+        expected = int(ipaddress.IPv4Address(value)) if _reference_ipv4(value) is not None else None
+        assert _ipv4_int(value) == expected, value
+
+
+def test_phone_early_reject_agrees_with_the_full_validator() -> None:
+    rng = random.Random(3)
+    values = [
+        "10.23.45.67", "1.2", "3.14159", "2026.01.02", "+44 20 7946 0958", "(212) 555-0147", "555.867.5309",
+        "06 12 34 56 78", "0049 30 1234567", "12.345.678", "1.800.555.0199", "v1.22.3",
+    ]  # fmt: skip
+    values += [".".join(str(rng.randrange(1000)) for _ in range(rng.randrange(2, 5))) for _ in range(2000)]
+    for value in values:
+        assert _phone(value, value) == _phone_verdict.__wrapped__(value), value
+
+
+@pytest.mark.parametrize("text", _texts())
+def test_split_code_line_test_equals_the_combined_regex(text: str) -> None:
+    for line in text.splitlines():
+        expected = bool(code._CODE_LINE.search(line)) and not code._PROSE_HINT.search(
+            line.split("//")[0].split("#")[0][:200]
+        )
+        if len(line) > 400:
+            expected = False
+        assert code._is_code_line(line) == expected, line
+
+
+def test_line_start_matching_equals_finditer() -> None:
+    texts = _texts()
+    for kind, pattern in code._LINE_PATTERNS.items():
+        assert pattern.pattern.startswith("^") and pattern.flags & re.MULTILINE, kind
+        for text in texts:
+            expected = [(m.start(), m.end()) for m in pattern.finditer(text)]
+            fast = code._line_matches(pattern, text, code._line_starts(text))
+            assert [(m.start(), m.end()) for m in fast] == expected, (kind, text[:80])
+
+
+def test_keyed_hash_and_masker_equal_the_plain_versions() -> None:
+    hasher = hmac_hasher()
+    other = hmac_hasher(b"another key")
+    for value in ["", "a", "10.0.0.1", "é\ud800x", "4111 1111 1111 1111" * 20]:
+        data = value.encode("utf-8", "surrogatepass")
+        assert hasher(value) == hmac.new(DEFAULT_HASH_KEY, data, hashlib.sha256).hexdigest()[:32]
+        assert other(value) == hmac.new(b"another key", data, hashlib.sha256).hexdigest()[:32]
+    assert hasher("x") == hasher("x")  # the shared keyed state is copied, never consumed
+    cases = [
+        ("pii.ssn", "123-45-6789"), ("pii.email", "jane@corp.com"), ("secret.x", "sk-abcdefghijklmnop1234"),
+        ("financial.credit_card", "4111111111111111"), ("pii.ip_address", "10.2.3.4"), ("x.y", "ab"),
+    ]  # fmt: skip
+    for rule_id, value in cases:
+        for style in ("auto", "digits", "generic", "none", "secret", "card", "email"):
+            assert masker(style, rule_id)(value) == mask(value, style, rule_id)
+    for value in ["123-45-6789", "AB12-cd", "DE89 3704 0044 0532 0130 00", "é-12-ü", "1"]:
+        keep = min(4, len(value) // 4)  # the digits style as it was: a regex over the masked head
+        head, tail = value[: len(value) - keep], value[len(value) - keep :] if keep else ""
+        expected = re.sub(r"[A-Za-z0-9]", "*", head) + tail
+        if expected == value:
+            expected = "*" * min(len(value), 8) + ("…" if len(value) <= 8 else "")
+        assert mask(value, "digits") == expected
