@@ -9,6 +9,7 @@ from aiwatch.detection.cli import register as register_detection
 from aiwatch.emulator.cli import register as register_emulator
 from aiwatch.findings.cli import register as register_findings
 from aiwatch.integrations.cli import register as register_integrations
+from aiwatch.pipeline.cli import register as register_worker
 from aiwatch.posture.cli import register as register_posture
 from aiwatch.retention.cli import register as register_retention
 from aiwatch.risk.cli import register as register_risk
@@ -49,3 +50,4 @@ register_retention(app)
 register_posture(app)
 register_risk(app)
 register_findings(app)
+register_worker(app)

@@ -40,3 +40,32 @@ def empty_store(settings: Settings) -> Store:
         session.flush()
         integration_id = row.id
     return Store(settings, sessions, integration_id)
+
+
+def add_messages(store: Store, count: int, *, user_id: str = "user-alice") -> None:
+    """``count`` user messages, each with an AWS key and an email address (two alerts per message)."""
+    import hashlib
+    import string
+    from datetime import UTC, datetime, timedelta
+
+    from aiwatch.store import models as m
+
+    with store.sessions.begin() as session:
+        session.add(
+            m.Conversation(integration_id=store.integration_id, conversation_id="conv-1", user_id=user_id)
+        )
+        for index in range(count):
+            suffix = "".join(string.ascii_uppercase[(index * 7 + step) % 26] for step in range(4))
+            text = f"Project ships; key AKIAZ3MHALJQ4RX7{suffix} and mail jane.doe{index}@acme-corp.io"
+            session.add(
+                m.Message(
+                    integration_id=store.integration_id,
+                    message_id=f"msg-{index:03d}",
+                    conversation_id="conv-1",
+                    role="user",
+                    text=text,
+                    source="conversations",
+                    created_at=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=index),
+                    content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                )
+            )

@@ -465,29 +465,110 @@ def pipeline_run() -> None:
 
 
 def rescan_command(
+    job_id: Annotated[int | None, typer.Argument(help="with --status: the job to show")] = None,
     rule: Annotated[
         str | None, typer.Option("--rule", help="rescan with the rules matching this glob only")
     ] = None,
     all_rules: Annotated[
         bool, typer.Option("--all", help="rescan everything with every enabled rule")
     ] = False,
+    background: Annotated[
+        bool, typer.Option("--background", help="queue it for a worker (aiwatch worker / the console)")
+    ] = False,
+    status: Annotated[bool, typer.Option("--status", help="show rescan jobs and their progress")] = False,
 ) -> None:
     """Rescan stored history after rule or policy changes (resumable: rerun to continue)."""
-    from rich.progress import Progress
+    from aiwatch.pipeline import rescan as jobs
 
-    from aiwatch.pipeline.rescan import run_rescan
-
+    settings, sessions = _sessions()
+    if status:
+        _show_rescans(sessions, job_id)
+        return
+    if job_id is not None:
+        raise _fail("a job id goes with --status")
     if bool(rule) == all_rules:
         raise _fail("give either --rule GLOB or --all")
-    settings, sessions = _sessions()
+    if background:
+        try:
+            with sessions.begin() as session:
+                job, created = jobs.enqueue(session, rule, requested_by=_os_user())
+                queued_id = job.id
+        except jobs.RescanError as exc:
+            raise _fail(str(exc)) from None
+        typer.echo(
+            f"Rescan {queued_id} {'queued' if created else 'already queued'}; a worker (`aiwatch worker` or "
+            f"the console) runs it. Progress: `aiwatch rescan --status {queued_id}`."
+        )
+        return
+    _rescan_here(sessions, settings, rule)
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _rescan_here(sessions: Any, settings: Any, rule: str | None) -> None:
+    from rich.progress import Progress
+
+    from aiwatch.pipeline import rescan as jobs
+
     with Progress(transient=True) as bar:
         task = bar.add_task("Rescanning", total=None)
 
         def show(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        job, result = run_rescan(sessions, settings, rules_glob=rule, progress=show)
+        try:
+            job, result = jobs.run_rescan(sessions, settings, rules_glob=rule, progress=show)
+        except jobs.RescanError as exc:
+            raise _fail(str(exc), 1) from None
+        except KeyboardInterrupt:  # the batch in flight rolled back; the job waits at its position
+            with sessions() as session:
+                pending = jobs.start_or_resume(session, rule).id
+            jobs.hand_back(sessions, pending, jobs.cli_worker_id())
+            message = f"interrupted: rerun the command (or start a worker) to resume rescan {pending}"
+            raise _fail(message, 130) from None
     typer.echo(
         f"Rescan {job.id} {job.status}: {job.done} items, {result.recorded.created} new alerts, "
         f"{result.closed_by_policy} findings closed by policy."
     )
+
+
+def _show_rescans(sessions: Any, job_id: int | None) -> None:
+    from aiwatch.pipeline import rescan as jobs
+
+    with sessions() as session:
+        if job_id is None:
+            rows, total = jobs.list_jobs(session, limit=10, offset=0)
+        else:
+            found = session.get(jobs.RescanJob, job_id)
+            if found is None:
+                raise _fail(f"no rescan job with id {job_id}", 1)
+            rows, total = [found], 1
+    if not rows:
+        typer.echo("No rescans yet. Start one with `aiwatch rescan --all --background`.")
+        return
+    for job in rows:
+        p = jobs.job_progress(job)
+        line = (
+            f"{job.id:>5}  {job.status:9}  {job.rules_glob or 'all rules':24}  "
+            f"{p['done']}/{p['total']} ({p['percent']}%)"
+        )
+        if p["rate"]:
+            line += f"  {p['rate']} items/s"
+        if p["eta_seconds"] is not None:
+            line += f"  ETA {p['eta_seconds']} s"
+        if job.status == "running":
+            line += f"  worker {job.claimed_by}" + (
+                "  (lease expired: resumes on the next claim)" if p["stale"] else ""
+            )
+        if job.message:
+            line += f"  {job.message}"
+        typer.echo(line)
+    if job_id is None and total > len(rows):
+        typer.echo(f"({total - len(rows)} older jobs not shown)")

@@ -162,19 +162,29 @@ class ScanState(Base):
 
 
 class RescanJob(Base):
-    """A background rescan; ``position`` is the last (item kind, row id) done so a rerun resumes there."""
+    """A queued rescan (aiwatch.pipeline.rescan); ``position`` is the last row id done per (integration,
+    item kind) so whoever picks the job up next resumes there. A worker holds it by a lease: ``claimed_by``
+    and a ``heartbeat_at`` renewed with every batch; a job whose heartbeat is older than the lease is
+    claimable again."""
 
     __tablename__ = "rescan_jobs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     rules_glob: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | running | done | failed
+    # pending | running | done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[dict[str, Any] | None]
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # the worker holding the lease
+    heartbeat_at: Mapped[datetime | None]  # the lease: renewed in every batch's transaction
+    started_at: Mapped[datetime | None]  # first claimed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times claimed (> 1: resumed)
+    rate: Mapped[float | None] = mapped_column(Float)  # items/s of the recent batches
+    requested_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class UserGroup(Base):

@@ -57,11 +57,16 @@ def create_app(
     sessions = make_session_factory(init_db(settings))
     integrations = IntegrationService(settings, sessions)
     backfills = BackfillManager(integrations, sessions, client_factory)
+    from aiwatch.pipeline.worker import RescanWorker, worker_name
+
+    rescans = RescanWorker(sessions, settings, name=worker_name("console"))  # queued rescans, in-process
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rescans.start()
         yield
         backfills.shutdown()
+        rescans.shutdown()
 
     app = FastAPI(
         title="aiwatch",
@@ -79,6 +84,7 @@ def create_app(
     app.state.audit = AuditLog(sessions)
     app.state.integrations = integrations
     app.state.backfills = backfills
+    app.state.rescans = rescans
     app.state.throttle = throttle or LoginThrottle()
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(web_root / "ui" / "templates"))
