@@ -52,14 +52,16 @@ def measure_aiwatch_in_process(corpus_file: Path) -> dict:
         engine.scan(text)
     load_seconds = time.perf_counter() - load_started
     detections = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for text in texts:
         detections += len(engine.scan(text))
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     return {
         "mode": "aiwatch-engine",
         "items": len(texts),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # on a shared machine, CPU time is the steadier per-core figure
         "load_seconds": load_seconds,
         "chars": sum(len(t) for t in texts),
         "bytes": sum(len(t.encode("utf-8")) for t in texts),
@@ -256,6 +258,10 @@ def report(results: dict, workers: int) -> None:
         mb = stats["bytes"] / MB
         print(f"{name:48.48s} {mb:7.2f} {seconds:8.2f} {mb / seconds:8.2f} {mb / seconds / cores:9.2f} "
               f"{stats['peak_rss_kb'] / 1024:11.0f}")  # fmt: skip
+        if "cpu_seconds" in stats:
+            cpu_rate = mb / max(stats["cpu_seconds"], 1e-9)
+            print(f"{'  (CPU time of the scanning process)':48s} {mb:7.2f} {stats['cpu_seconds']:8.2f} "
+                  f"{cpu_rate:8.2f} {cpu_rate:9.2f}")  # fmt: skip
         if "startup_seconds" in stats:
             net = max(seconds - stats["startup_seconds"], 1e-9)
             print(f"{'  (excluding ' + format(stats['startup_seconds'], '.1f') + ' s start-up)':48s} "
@@ -266,7 +272,12 @@ def report(results: dict, workers: int) -> None:
     ours_rate = rate(ours)
     print("\n== Targets ==")
     met = "MET " if ours_rate >= TARGET_MB_S_PER_CORE else "MISS"
-    print(f"  [{met}] aiwatch >= {TARGET_MB_S_PER_CORE:.0f} MB/s per core: {ours_rate:.2f} MB/s")
+    cpu_note = (
+        f" (wall clock; {ours['bytes'] / MB / ours['cpu_seconds']:.2f} MB/s of CPU time)"
+        if ours.get("cpu_seconds")
+        else ""
+    )
+    print(f"  [{met}] aiwatch >= {TARGET_MB_S_PER_CORE:.0f} MB/s per core: {ours_rate:.2f} MB/s{cpu_note}")
     for mode, target in TARGETS.items():
         if mode not in systems:
             continue

@@ -16,7 +16,7 @@ from functools import lru_cache
 from aiwatch.detection.attacks import patterns
 from aiwatch.detection.attacks.exfiltration import judge_url
 from aiwatch.detection.attacks.injection_embedded import find_embedded_instruction
-from aiwatch.detection.attacks.prefilter import trigger_hits
+from aiwatch.detection.attacks.prefilter import normalized, trigger_hits
 from aiwatch.detection.attacks.rulescan import possible_rules
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
 from aiwatch.detection.classifiers.linear import LinearModel, load_models
@@ -132,7 +132,7 @@ def _threshold(rule: str, candidate: _Candidate, sensitivity: Sensitivity) -> fl
 def _windows(text: str, hits: list[int]) -> list[_Window]:
     if len(text) <= WHOLE_TEXT or not hits:
         limit = min(len(text), WHOLE_TEXT if hits else len(text))
-        return [_Window(0, limit, normalize(text[:limit]))] if hits else [_Window(0, len(text), "")]
+        return [_Window(0, limit, normalized(text[:limit]))] if hits else [_Window(0, len(text), "")]
     spans: list[list[int]] = []
     for end in hits:
         start, stop = max(0, end - WINDOW), min(len(text), end + WINDOW)

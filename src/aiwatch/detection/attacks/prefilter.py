@@ -135,11 +135,25 @@ def folded(text: str) -> str:
     return text if text.isascii() else fold(text)
 
 
+SHARED_NORMALIZE_CHARS = 2_000  # texts this short are normalised once for the rescan and the model window
+
+
+def normalized(text: str) -> str:
+    """`features.normalize`, remembered for the last few short texts: the leetspeak rescan here and the
+    whole-text window of the attack analysis normalise the same text (long texts are never kept)."""
+    return _normalized_short(text) if len(text) <= SHARED_NORMALIZE_CHARS else normalize(text)
+
+
+@lru_cache(maxsize=8)
+def _normalized_short(text: str) -> str:
+    return normalize(text)
+
+
 def trigger_hits(text: str) -> list[int]:
     """End offsets (in characters of `text`) of up to MAX_HITS trigger matches."""
     hits, leetspeak = _scan(folded(text))
     if leetspeak:  # rare: scan again with leetspeak folded
-        hits = sorted(set(hits) | set(_scan(normalize(text))[0]))
+        hits = sorted(set(hits) | set(_scan(normalized(text))[0]))
     return hits
 
 
