@@ -87,8 +87,10 @@ def dashboard(
 @router.get("/findings", response_class=HTMLResponse)
 def findings_list(request: Request, principal: Principal = require(Role.VIEWER)) -> HTMLResponse:
     listing = Listing.from_request(request, sorts=LIST_SORTS, default_sort="last_seen")
-    notice = NOTICES.get(listing.get("notice"))
-    count = listing.get("count")
+    code, count = listing.get("notice"), listing.get("count")
+    notice = NOTICES.get(code)
+    if code == "bulk" and count.isdigit():
+        notice = f"{count} finding(s) resolved."
     # The confirmation belongs to this one view: paging and sorting links drop it.
     listing = dataclasses.replace(
         listing, params=tuple((k, v) for k, v in listing.params if k not in ("notice", "count"))
@@ -119,8 +121,6 @@ def findings_list(request: Request, principal: Principal = require(Role.VIEWER))
         labels = subject_labels(session, rows)
         choices = filter_choices(session)
         agents = agents_with_findings(session)
-    if notice and count.isdigit():
-        notice = f"{count} finding(s) resolved." if listing.get("notice") == "bulk" else notice
     return render(
         request,
         "findings_list.html",
