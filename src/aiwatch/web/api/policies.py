@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,8 @@ SensitivityIn = Literal["balanced", "high", "default"]
 
 
 class Scope(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt scope key must not silently mean "everywhere"
+
     integrations: list[str] = Field(default_factory=list, description="integration names or ids")
     agents: list[str] = Field(default_factory=list, description="GPT / project ids")
     apps: list[str] = Field(default_factory=list, description="app ids")
@@ -86,6 +88,8 @@ class PolicyTree(BaseModel):
 
 
 class SettingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Status | None = None
     severity: SeverityIn | None = None
     sensitivity: SensitivityIn | None = None
