@@ -21,6 +21,11 @@ from aiwatch.findings.models import ScanState
 from aiwatch.store import models as m
 
 MESSAGE_PLACES = {"user": Where.PROMPT, "assistant": Where.RESPONSE, "tool": Where.TOOL_OUTPUT}
+# ChatGPT's own tools (the Compliance API's known tool names). Any other tool that wrote a message is an app
+# or connector: its output is content produced through that app, and its alerts carry it as ``app_id``.
+BUILTIN_TOOLS = frozenset({"python", "browser", "dalle", "myfiles_browser"})
+# Where log events name the app or connector involved: APP_LOG has it at the top, APP_AUTH_LOG in action_data.
+APP_KEYS = ("app", "connector")
 AGENT_CONFIG_FIELDS = ("instructions", "description")
 # Message events of the log feed are merged into messages (scanned there); only other events are scanned here.
 LOG_EVENT_SKIPPED_TYPES = ("CONVERSATION_MESSAGE",)
@@ -112,6 +117,7 @@ def messages(
                 texts=texts,
                 observed_at=_when(row.created_at),
                 agent_id=row.gpt_id or row.project_id,
+                app_id=message_app(row.role, row.tool_name),
                 context={"conversation_id": row.conversation_id},
             )
         )
@@ -222,9 +228,10 @@ def log_events(
     query = _pending(m.LogEvent, "log_event", integration_id, fingerprint, after).limit(limit)
     items = []
     for row in session.scalars(query).all():
+        data = _json(row.raw)
         texts: tuple[tuple[str, str, Where], ...] = ()
         if row.event_type not in LOG_EVENT_SKIPPED_TYPES:
-            texts = tuple((name, text, Where.LOG_EVENT) for name, text in log_event_text_fields(row.raw))
+            texts = tuple((name, text, Where.LOG_EVENT) for name, text in _text_fields(data, row.raw))
         actor = row.actor or {}
         items.append(
             ScanItem(
@@ -238,16 +245,53 @@ def log_events(
                 ),
                 texts=texts,
                 observed_at=_when(row.timestamp),
+                app_id=log_event_app(data),
             )
         )
     return items
 
 
+def message_app(role: str | None, tool_name: str | None) -> str | None:
+    """The app or connector a message came from: a tool message written by a tool that is not built in."""
+    if role == "tool" and tool_name and tool_name not in BUILTIN_TOOLS:
+        return tool_name
+    return None
+
+
+def log_event_app(data: Any) -> str | None:
+    """The app or connector a log event is about (``app``/``connector`` objects or ``app_id``/``connector_id``
+    strings, at the top of the event or in its ``action_data``); None when it names none."""
+    if not isinstance(data, dict):
+        return None
+    action = data.get("action_data")
+    for place in (data, action if isinstance(action, dict) else {}):
+        for key in APP_KEYS:
+            value = place.get(key)
+            if isinstance(value, dict) and isinstance(value.get("id"), str) and value["id"]:
+                return str(value["id"])[:255]
+            named = place.get(f"{key}_id")
+            if isinstance(named, str) and named:
+                return named[:255]
+    return None
+
+
+NOT_JSON = object()
+
+
+def _json(raw: str | None) -> Any:
+    try:
+        return json.loads(raw) if raw else NOT_JSON
+    except (json.JSONDecodeError, TypeError):
+        return NOT_JSON
+
+
 def log_event_text_fields(raw: str) -> list[tuple[str, str]]:
     """Dotted paths and values of the free-text strings of an event's JSON (ids and timestamps skipped)."""
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, TypeError):
+    return _text_fields(_json(raw), raw)
+
+
+def _text_fields(data: Any, raw: str) -> list[tuple[str, str]]:
+    if data is NOT_JSON:  # the line itself is the text
         return [("raw", raw)] if raw else []
     found: list[tuple[str, str]] = []
 
