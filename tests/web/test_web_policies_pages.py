@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy import select
 from web_live import Console
 
+from aiwatch.findings import manage
 from aiwatch.findings.manage import open_finding_counts
 from aiwatch.findings.models import Exclusion
 from aiwatch.store import models as m
@@ -214,3 +216,20 @@ def test_open_finding_counts_link_to_findings(populated: Console) -> None:
         counts = open_finding_counts(session)
     assert {rule: int(n) for rule, n in links.items()} == {r: n for r, n in counts.items() if r in links}
     assert sum(int(n) for n in links.values()) <= sum(counts.values())
+
+
+def test_replay_is_bounded_and_says_so(populated: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    with populated.client("admin") as admin:
+        created = admin.post(
+            "/api/org-rules", json={"slug": "anything", "kind": "regex", "patterns": [r"\w+"]}
+        )
+        assert created.status_code == 201
+        whole = admin.post("/api/org-rules/custom.anything/replay").json()
+        assert whole["complete"] and whole["items_scanned"] > 20 and whole["matches"] > 0
+        assert len(whole["samples"]) == 10 and all(len(s["evidence"]) < 200 for s in whole["samples"])
+        cut = admin.post("/api/org-rules/custom.anything/replay", params={"max_items": 20}).json()
+        assert (cut["complete"], cut["limited_by"], cut["items_scanned"]) == (False, "items", 20)
+        monkeypatch.setattr(manage, "REPLAY_MAX_ITEMS", 7)
+        page = admin.post("/policies/org-rules/custom.anything/replay")
+        assert 'data-testid="replay-limit"' in page.text and "first 7 stored items" in page.text
+        assert admin.delete("/api/org-rules/custom.anything").status_code == 204
