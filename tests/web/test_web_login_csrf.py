@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from aiwatch.config import Settings
 from aiwatch.crypto import generate_key
 from aiwatch.web.accounts import Role
 from aiwatch.web.app import create_app
-from aiwatch.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from aiwatch.web.auth import LOGIN_CSRF_COOKIE, LOGIN_CSRF_MAX_AGE, SESSION_COOKIE, login_csrf_signature
 
 
 def _anonymous(console: Console) -> httpx.Client:
@@ -35,8 +36,9 @@ def test_the_form_carries_a_token_bound_to_a_strict_httponly_cookie(console: Con
         token = login_form_token(page)
         header = _login_cookie_header(page)
         assert "HttpOnly" in header and "SameSite=strict" in header and "Path=/login" in header
-        cookie_token, _, signature = page.cookies[LOGIN_CSRF_COOKIE].partition(".")
+        cookie_token, issued, signature = page.cookies[LOGIN_CSRF_COOKIE].split(".")
         assert cookie_token == token and len(signature) == 64
+        assert abs(time.time() - int(issued)) < 60
         # A second tab (same cookie) gets the same token, so both forms work.
         assert login_form_token(client.get("/login")) == token
     with _anonymous(console) as other:  # another browser gets another token
@@ -65,12 +67,32 @@ def test_a_token_without_its_cookie_or_with_a_forged_signature_is_refused(consol
     with _anonymous(console) as victim:  # a cross-site form can send a field, not the victim's cookie
         assert victim.post("/login", data={**credentials, "csrf_token": stolen}).status_code == 403
     with _anonymous(console) as forger:  # a cookie the console did not sign
-        forger.cookies.set(LOGIN_CSRF_COOKIE, "chosen-token." + "0" * 64, path="/login")
+        forged_cookie = f"chosen-token.{int(time.time())}." + "0" * 64
+        forger.cookies.set(LOGIN_CSRF_COOKIE, forged_cookie, path="/login")
         refused = forger.post("/login", data={**credentials, "csrf_token": "chosen-token"})
         assert refused.status_code == 403
     with _anonymous(console) as mixer:  # a valid cookie of one browser with another browser's token
         login_form_token(mixer.get("/login"))
         assert mixer.post("/login", data={**credentials, "csrf_token": stolen}).status_code == 403
+
+
+def test_an_expired_or_retimed_cookie_is_refused(console: Console) -> None:
+    credentials = {"username": "analyst", "password": PASSWORD}
+    with _anonymous(console) as client:
+        token = login_form_token(client.get("/login"))
+        key = console.app.state.login_csrf_key
+        now = int(time.time())
+        expired = now - LOGIN_CSRF_MAX_AGE - 5
+        for issued, signed_as in ((expired, expired), (now, expired)):  # too old; a changed issue time
+            cookie = f"{token}.{issued}.{login_csrf_signature(key, token, signed_as)}"
+            client.cookies.set(LOGIN_CSRF_COOKIE, cookie, path="/login")
+            refused = client.post("/login", data={**credentials, "csrf_token": token})
+            assert refused.status_code == 403 and "Reload the page" in refused.text
+            assert login_form_token(refused) != token  # a fresh token replaces the dead one
+            client.cookies.clear()
+        fresh = f"{token}.{now}.{login_csrf_signature(key, token, now)}"
+        client.cookies.set(LOGIN_CSRF_COOKIE, fresh, path="/login")
+        assert client.post("/login", data={**credentials, "csrf_token": token}).status_code == 303
 
 
 def test_success_retires_the_token(console: Console) -> None:

@@ -184,18 +184,25 @@ def _login_csrf_key(request: Request) -> bytes:
     return key
 
 
-def _sign_login_token(request: Request, token: str) -> str:
-    return hmac.new(_login_csrf_key(request), token.encode("ascii"), hashlib.sha256).hexdigest()
+def login_csrf_signature(key: bytes, token: str, issued: int) -> str:
+    return hmac.new(key, f"{token}.{issued}".encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _login_cookie_token(request: Request) -> str | None:
-    """The token of a well-formed, correctly signed login CSRF cookie (None otherwise)."""
-    value = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    token, _, signature = value.partition(".")
-    if not token or not signature or not token.isascii() or not signature.isascii():
+    """The token of a well-formed, correctly signed and unexpired login CSRF cookie (None otherwise).
+    The issue time is signed too, so the lifetime holds even if a browser keeps the cookie longer."""
+    parts = request.cookies.get(LOGIN_CSRF_COOKIE, "").split(".")
+    if len(parts) != 3:
         return None
-    expected = _sign_login_token(request, token)
-    return token if hmac.compare_digest(signature.encode(), expected.encode()) else None
+    token, issued_text, signature = parts
+    if not (token and issued_text.isdigit() and signature) or not (token.isascii() and signature.isascii()):
+        return None
+    issued = int(issued_text)
+    expected = login_csrf_signature(_login_csrf_key(request), token, issued)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    age = time.time() - issued
+    return token if -60 < age < LOGIN_CSRF_MAX_AGE else None  # a minute of clock skew between processes
 
 
 def login_csrf_token(request: Request) -> str:
@@ -205,10 +212,12 @@ def login_csrf_token(request: Request) -> str:
 
 def set_login_csrf_cookie(response: Response, request: Request, token: str, *, secure: bool) -> None:
     """The double-submit cookie: HttpOnly (scripts cannot read it), SameSite=Strict (no other site's form
-    sends it), signed (only this console issues valid ones), scoped to /login."""
+    sends it), signed with its issue time (only this console issues valid ones, for a limited time), scoped
+    to /login."""
+    issued = int(time.time())
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
-        f"{token}.{_sign_login_token(request, token)}",
+        f"{token}.{issued}.{login_csrf_signature(_login_csrf_key(request), token, issued)}",
         max_age=LOGIN_CSRF_MAX_AGE,
         path="/login",
         httponly=True,
