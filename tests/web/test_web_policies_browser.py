@@ -63,6 +63,12 @@ def test_admin_edits_rules_and_the_change_persists(page: Any, populated: Console
     summary = page.inner_text("#policy-financial summary")
     assert "high sensitivity" in summary and "groups: Finance" in summary.replace("\n", " ")
 
+    # Stored history follows the new policy through a background rescan (POST /api/rescans).
+    with page.expect_response("**/api/rescans"):
+        page.click("[data-testid=rescan-now]")
+    page.wait_for_function("document.getElementById('rescan-status').textContent.startsWith('Rescan ')")
+    assert "Rescan refused" not in page.inner_text("#rescan-status")
+
 
 def test_admin_previews_an_organisation_rule_before_enabling_it(page: Any, populated: Console) -> None:
     sign_in(page, populated, "admin", landing="/policies/org-rules")
@@ -84,6 +90,7 @@ def test_viewer_sees_no_edit_controls(page: Any, populated: Console) -> None:
     assert page.locator("tr[data-rule]").count() > 100
     assert page.locator("[data-testid^=edit-]").count() == 0
     assert page.locator("#bulk").count() == 0
+    assert page.locator("[data-testid=rescan-now]").count() == 0
     assert page.locator("input[name=rule_ids]").count() == 0
     page.goto(populated.base_url + "/policies/groups")
     assert page.locator("[data-testid=group-form]").count() == 0

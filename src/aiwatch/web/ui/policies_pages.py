@@ -53,16 +53,18 @@ def _context(request: Request, principal: Principal, tab: str, **extra: Any) -> 
         "tab": tab,
         "can_edit": _is_admin(principal),
         "rescan_note": RESCAN_NOTE,
-        "rescan_api": _rescan_api(request),
+        "rescan_api": _rescan_api(),
         **extra,
     }
 
 
-def _rescan_api(request: Request) -> bool:
-    """Whether POST /api/rescans exists (the rescans router may be empty), for the "Rescan now" button."""
+def _rescan_api() -> bool:
+    """Whether POST /api/rescans exists (task G's router), for the "Rescan now" button."""
+    from aiwatch.web.api import rescans
+
     return any(
         getattr(route, "path", None) == "/api/rescans" and "POST" in getattr(route, "methods", ())
-        for route in request.app.routes
+        for route in rescans.router.routes
     )
 
 
