@@ -157,3 +157,34 @@ def test_conversation_detail(seed: Seed) -> None:
     assert other["agents"] == [{"id": "g-travel", "name": "Travel helper", "kind": "gpt"}]
     purged = other["messages"][0]
     assert purged["purged"] and purged["text"] is None and PURGED == "purged by retention"
+
+
+def test_user_filter_keeps_integrations_apart(seed: Seed) -> None:
+    """The same conversation id in a second workspace, owned by someone else, is not that user's."""
+    seed.conversation("c-1", user_id="user-alice")
+    mine = seed.message("c-1", "from the first workspace")
+    with seed.sessions.begin() as session:
+        other = m.Integration(
+            name="ws2",
+            base_url="http://127.0.0.1:9",
+            workspace_id="ws-2",
+            chatgpt_org_id="o",
+            platform_org_id="p",
+            key_last4="wxyz",
+        )
+        session.add(other)
+        session.flush()
+        session.add(m.Conversation(integration_id=other.id, conversation_id="c-1", user_id="user-zed"))
+        session.add(
+            m.Message(
+                integration_id=other.id,
+                message_id="other-msg",
+                conversation_id="c-1",
+                role="user",
+                text="from the second workspace",
+                created_at=NOW,
+                source="conversations",
+            )
+        )
+    assert _found(seed, user="user-alice") == [mine]
+    assert _found(seed, user="user-zed") == ["other-msg"]

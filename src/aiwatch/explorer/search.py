@@ -144,7 +144,14 @@ def _search_query(q: MessageQuery) -> Select[Any]:
             )
         )
     if q.user:
-        query = query.where(or_(m.Conversation.user_id == q.user, m.Conversation.user_email == q.user))
+        # Through the user's conversations: the messages' (integration, conversation) index does the rest.
+        owned = select(m.Conversation.conversation_id).where(
+            or_(m.Conversation.user_id == q.user, m.Conversation.user_email == q.user)
+        )
+        query = query.where(
+            m.Message.conversation_id.in_(owned),
+            or_(m.Conversation.user_id == q.user, m.Conversation.user_email == q.user),
+        )
     if q.agent:
         query = query.where(or_(m.Message.gpt_id == q.agent, m.Message.project_id == q.agent))
     if q.role:
