@@ -22,7 +22,12 @@ from aiwatch.web.auth import require
 
 router = APIRouter(prefix="/api", tags=["policies"])
 
-RESCAN_NOTE = "Existing findings update on the next pipeline pass or rescan."
+# What a change does to stored history (the policy snapshot is applied when an alert is recorded).
+RESCAN_NOTE = (
+    "Existing findings update on the next pipeline pass or rescan: findings of disabled rules are closed and "
+    "new or more sensitive rules scan stored history; alerts already recorded keep their severity and "
+    "suppression."
+)
 Status = Literal["enabled", "disabled", "default"]
 SeverityIn = Literal["critical", "high", "medium", "low", "default"]
 SensitivityIn = Literal["balanced", "high", "default"]
