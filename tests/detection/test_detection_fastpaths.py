@@ -164,3 +164,20 @@ def test_shared_normalisation_equals_normalize_for_short_and_long_texts() -> Non
         assert normalized(text) == normalize(text)
         assert normalized(text) == normalize(text)  # a second call is served from the cache for short text
     assert trigger_hits(short)  # found on the leetspeak rescan, which uses the shared normalisation
+
+
+def test_pem_check_once_per_text_equals_the_backward_search_per_candidate() -> None:
+    from aiwatch.detection.attacks import encoded
+
+    body = "TWFueSBoYW5kcyBtYWtlIGxpZ2h0IHdvcms" * 3
+    texts = [*_texts(60), f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\nthen {body}"]
+    checked = 0
+    for text in texts:
+        has_pem = "-----BEGIN " in text
+        for match in encoded._BASE64.finditer(text):
+            start, end = match.span()
+            assert encoded._owned_elsewhere(text, start, end, has_pem) == encoded._owned_elsewhere(
+                text, start, end
+            )
+            checked += 1
+    assert checked > 20

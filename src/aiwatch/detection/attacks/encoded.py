@@ -70,8 +70,9 @@ def find_encoded_segments(text: str) -> list[EncodedSegment]:
         candidates.extend((m.start(), m.end(), "url") for m in runs)
     if candidates:
         taken: list[tuple[int, int]] = []
+        has_pem = "-----BEGIN " in text  # once per text, not a backward search per candidate
         for start, end, kind in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0])))[:MAX_CANDIDATES]:
-            if _owned_elsewhere(text, start, end) or _overlaps(start, end, taken):
+            if _owned_elsewhere(text, start, end, has_pem) or _overlaps(start, end, taken):
                 continue
             segment = _decode_segment(text[start:end], kind, start, end)
             if segment is not None:
@@ -116,11 +117,11 @@ def _shapes(text: str) -> set[str]:
     return found
 
 
-def _owned_elsewhere(text: str, start: int, end: int) -> bool:
+def _owned_elsewhere(text: str, start: int, end: int, has_pem: bool = True) -> bool:
     """Image data URIs, PEM bodies, JWTs and UUIDs: checked around the candidate, not over the whole text."""
     if text[max(0, start - 7) : start] == "base64," and text.rfind("data:", max(0, start - 120), start) >= 0:
         return True
-    begin = text.rfind("-----BEGIN ", 0, start)
+    begin = text.rfind("-----BEGIN ", 0, start) if has_pem else -1
     if begin >= 0 and text.find("-----END ", begin, start) < 0:
         return True
     run = text[start:end]
