@@ -50,11 +50,13 @@ _REQUEST_OPENING = (
     rb"highlight|tease|hint|stress|emphasi[sz]e|in your (?:response|reply|answer|output)|what|who|whom|which|"
     rb"why|when|where|how|can you|could you|would you|will you|is there|are there|is it|do you|does)\b"
 )
-# Shapes of documents people paste or tools return: mail headers and greetings, sign-offs, web furniture.
+# Shapes of documents people paste or tools return: mail headers and greetings, sign-offs, web furniture,
+# tables.
 _DOC_MARKERS = (
     (rb"^[ \t]*(?:subject|from|to|cc|date|sent|received(?: date)?|email_from|content|title|author|url|"
      rb"source)[ \t]*:", hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE),
     (rb"\b(?:[Dd]ear|[Hh]i|[Hh]ello|[Hh]ey)[ \t]+[A-Z][a-z]+", 0),
+    (rb"^[ \t]*\|[^\n]*\|[ \t]*$", hyperscan.HS_FLAG_MULTILINE),  # a markdown table row
     (rb"\b(?:regards|sincerely|sent from|unsubscribe|this e-?mail|click here|all rights reserved|"
      rb"privacy policy)\b|\xc2\xa9", hyperscan.HS_FLAG_CASELESS),
 )  # fmt: skip

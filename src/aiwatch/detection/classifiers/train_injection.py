@@ -23,7 +23,7 @@ from aiwatch.detection.classifiers.benign_documents import benign_documents, cor
 from aiwatch.detection.classifiers.features import features
 from aiwatch.detection.classifiers.linear import ARTEFACT
 
-VERSION = "attack-linear-1"
+VERSION = "attack-linear-2"
 MIN_DF = 2
 MAX_FEATURES = 40_000
 JAILBREAK_CATEGORIES = {"jailbreak", "persona_replacement"}
