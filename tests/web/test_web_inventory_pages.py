@@ -24,7 +24,7 @@ def test_users_list_filters_sorts_and_pages(populated: Console) -> None:
             assert user["email"] in html
         # Riskiest first by default; the riskiest user's row comes before the least risky one.
         assert html.index(users[0]["email"]) < html.index(users[-1]["email"])
-        assert f'href="/findings?user={users[0]["user_id"]}"' in html
+        assert f'href="/findings?subject={users[0]["user_id"]}&amp;status=open"' in html
         assert "?sort=email&amp;order=desc" in html  # sortable headers
         searched = viewer.get("/inventory/users", params={"q": users[-1]["email"][:6].upper()}).text
         assert users[-1]["email"] in searched
@@ -50,8 +50,16 @@ def test_user_page_explains_the_risk(populated: Console) -> None:
     assert f"{top['risk_score']:.1f}" in html
     for finding in detail["risk"]["findings"]:
         assert f'href="/findings/{finding["finding_id"]}"' in html
-    assert f"/findings?user={top['user_id']}" in html
+    assert f"/findings?subject={top['user_id']}" in html
     assert "<svg" in html  # the contribution chart
+    # The findings page (another view) filters on the link's subject: this user's open findings only.
+    with populated.client("viewer") as viewer:
+        linked = viewer.get("/findings", params={"subject": top["user_id"], "status": "open"}).text
+        others = viewer.get("/api/inventory/users", params={"limit": 500}).json()["items"][1]
+        other = viewer.get(f"/api/inventory/users/{others['user_id']}").json()["open_findings"]
+    for finding in detail["open_findings"]:
+        assert f'href="/findings/{finding["id"]}"' in linked
+    assert other and all(f'href="/findings/{f["id"]}"' not in linked for f in other)
     assert 'style="' not in html
     assert missing.status_code == 404 and "user-nope" in missing.text
 

@@ -104,7 +104,7 @@ def user_page(
             "d": detail,
             "u": detail.user,
             "formula": formula_constants(),
-            "findings_url": f"/findings?user={quote(detail.user.user_id)}",
+            "findings_url": f"/findings?subject={quote(detail.user.user_id)}",
         },
     )
 
