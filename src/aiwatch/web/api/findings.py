@@ -283,6 +283,36 @@ class FindingDetailOut(FindingOut):
     )
 
 
+class RiskOut(BaseModel):
+    kind: str
+    id: str
+    label: str | None
+    score: float
+    findings: int
+
+
+class BucketOut(BaseModel):
+    bucket: str
+    new: int
+
+
+class StatsOut(BaseModel):
+    frame: str
+    since: datetime | None = Field(description="start of the frame (None: all time)")
+    active: int = Field(description="findings seen at least once in the frame")
+    open: int
+    critical_high_open: int
+    resolved: int
+    resolved_pct: float | None
+    new: int = Field(description="findings first seen in the frame")
+    open_by_severity: dict[str, int]
+    resolutions: dict[str, int]
+    over_time: list[BucketOut]
+    bucket: str = Field(description="hour, day or week")
+    top_users: list[RiskOut]
+    top_agents: list[RiskOut]
+
+
 class Resolution(BaseModel):
     resolution: str = Field(description="true-positive, benign or false-positive")
     reason: str = Field(min_length=1, description="Why (shown in the finding and the audit log)")
@@ -335,18 +365,18 @@ def _bad(exc: ValueError) -> HTTPException:
 # --- routes (fixed paths before /findings/{finding_id}) ----------------------------------------------------
 
 
-@router.get("/findings/stats", summary="Dashboard numbers for a time frame")
+@router.get("/findings/stats", response_model=StatsOut, summary="Dashboard numbers for a time frame")
 def findings_stats(
     request: Request,
     frame: str = Query("7d", description="24h, 7d, 30d, 90d or all"),
     principal: Principal = require(Role.VIEWER),
-) -> dict[str, Any]:
+) -> StatsOut:
     try:
         frame = parse_frame(frame)
     except ValueError as exc:
         raise _bad(exc) from exc
     with request.app.state.sessions() as session:
-        return dashboard_stats(session, frame).as_json()
+        return StatsOut(**dashboard_stats(session, frame).as_json())
 
 
 @router.post("/findings/bulk-resolve", response_model=Resolved, summary="Resolve several findings")

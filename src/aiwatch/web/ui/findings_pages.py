@@ -138,7 +138,8 @@ def findings_list(request: Request, principal: Principal = require(Role.VIEWER))
             "can_triage": principal.role >= Role.ANALYST,
             "error": error,
             "notice": notice,
-            "back": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+            # Where bulk triage returns: this view with its filters, sort and page (not its old notice).
+            "back": listing.path + ("?" + urlencode(listing.params) if listing.params else ""),
         },
         status_code=422 if error else 200,
     )
