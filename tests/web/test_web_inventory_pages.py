@@ -123,3 +123,14 @@ def test_agent_page_diff_and_mark_reviewed(populated: Console) -> None:
     assert any(e.action == "agent.mark_reviewed" and e.target == agent["agent_id"] for e in entries)
     with populated.client("viewer") as viewer:
         assert viewer.get("/inventory/agents/g-nope").status_code == 404
+
+
+def test_empty_workspace_says_what_will_appear(console: Console) -> None:
+    with console.client("viewer") as viewer:
+        users = viewer.get("/inventory/users")
+        agents = viewer.get("/inventory/agents")
+        api = viewer.get("/api/inventory/agents").json()
+    assert users.status_code == 200 and "No workspace users yet" in users.text
+    assert agents.status_code == 200 and "No GPTs or projects yet" in agents.text
+    assert 'href="/integrations"' in users.text
+    assert api == {"items": [], "total": 0, "limit": 50, "offset": 0}
