@@ -139,3 +139,12 @@ def test_usage(populated: Console, tokens: dict[str, dict[str, str]]) -> None:
     assert sum(day["messages"] for day in usage["per_day"]) == usage["messages"]
     assert usage["top_users"][0]["messages"] >= usage["top_users"][-1]["messages"]
     assert usage["active_users"] >= len(usage["top_users"]) > 0
+
+
+def test_openapi_tags(populated: Console, tokens: dict[str, dict[str, str]]) -> None:
+    with _api(populated, tokens["read"]) as client:
+        paths = client.get("/api/openapi.json").json()["paths"]
+    assert paths["/api/alerts"]["get"]["tags"] == ["alerts"]
+    assert paths["/api/alerts/stats"]["get"]["tags"] == ["alerts"]
+    assert paths["/api/explorer/messages"]["get"]["tags"] == ["explorer"]
+    assert paths["/api/explorer/conversations/{conversation_id}"]["get"]["tags"] == ["explorer"]

@@ -17,7 +17,7 @@ from aiwatch.store.types import to_utc
 from aiwatch.web.accounts import Principal, Role
 from aiwatch.web.auth import require
 
-router = APIRouter(prefix="/api", tags=["explorer"])
+router = APIRouter(prefix="/api")  # tags per route: "alerts" and "explorer"
 
 FrameName = Literal["24h", "7d", "30d", "90d"]
 
@@ -110,7 +110,7 @@ def _window(since: datetime | None, until: datetime | None) -> tuple[datetime | 
     return start, end
 
 
-@router.get("/alerts", response_model=AlertPage, summary="List alerts (newest first)")
+@router.get("/alerts", tags=["alerts"], response_model=AlertPage, summary="List alerts (newest first)")
 def get_alerts(
     request: Request,
     rule: str | None = Query(None, description="rule id, or a glob such as secret.*"),
@@ -131,7 +131,12 @@ def get_alerts(
     return AlertPage(items=[AlertOut(**row) for row in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/alerts/stats", response_model=AlertStatsOut, summary="Alert counts per policy, rule and day")
+@router.get(
+    "/alerts/stats",
+    tags=["alerts"],
+    response_model=AlertStatsOut,
+    summary="Alert counts per policy, rule and day",
+)
 def get_alert_stats(
     request: Request,
     frame: FrameName = Query("7d", description="time frame; the trend compares with the frame before it"),
@@ -278,7 +283,9 @@ class UsageOut(BaseModel):
     top_agents: list[TopAgent]
 
 
-@router.get("/explorer/messages", response_model=MessagePage, summary="Search messages (analyst)")
+@router.get(
+    "/explorer/messages", tags=["explorer"], response_model=MessagePage, summary="Search messages (analyst)"
+)
 def get_messages(
     request: Request,
     q: str | None = Query(None, description="substring of the message text or conversation title"),
@@ -328,6 +335,7 @@ def audit_conversation_view(request: Request, principal: Principal, detail: dict
 
 @router.get(
     "/explorer/conversations/{conversation_id}",
+    tags=["explorer"],
     response_model=ConversationOut,
     summary="One conversation with its messages (analyst; audited)",
 )
@@ -343,7 +351,10 @@ def get_conversation(
 
 
 @router.get(
-    "/explorer/usage", response_model=UsageOut, summary="Conversations and messages over time, top users"
+    "/explorer/usage",
+    tags=["explorer"],
+    response_model=UsageOut,
+    summary="Conversations and messages over time, top users",
 )
 def get_usage(
     request: Request,
