@@ -80,3 +80,10 @@ def test_rule_page_unknown_rule_is_404_and_login_needed(populated: Console) -> N
     with populated.client() as anonymous:
         redirect = anonymous.get("/alerts")
         assert redirect.status_code in (302, 303, 307) and "/login" in redirect.headers["location"]
+
+
+def test_empty_console_says_what_to_do(console: Console) -> None:
+    with console.client("viewer") as client:
+        page = client.get("/alerts")
+    assert page.status_code == 200 and "No alerts in the last 7d" in page.text
+    assert "Nothing in this time frame." in page.text

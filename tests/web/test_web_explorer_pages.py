@@ -144,3 +144,11 @@ def test_conversation_view_is_audited_and_shows_purged_text(
     views = [e for e in entries if e.action == "conversation.view"]
     assert views[0].actor == "analyst" and views[1].target == "conversation:conv-explorer-test"
     assert views[1].details["owner"] == "user-explorer" and views[1].details["via"] == "web"
+
+
+def test_empty_console_explorer(console: Console) -> None:
+    with console.client("analyst") as client:
+        page = client.get("/explorer")
+        assert page.status_code == 200 and "No messages are stored yet." in page.text
+        assert "No messages in this time frame." in page.text
+        assert "No message matches this search." in client.get("/explorer", params={"q": "x"}).text
