@@ -727,11 +727,11 @@ async def group_save(request: Request, principal: Principal = require(Role.ADMIN
                 row = group_service.update_group(
                     session, group_id, name=values["name"], members=members, description=values["description"]
                 )
-            saved_id, name = row.id, row.name
+            saved_id, name, count = row.id, row.name, len(row.emails) + len(row.patterns)
     except group_service.GroupError as exc:
         return _groups_page(request, principal, error=str(exc), values=values, edit=group_id, status_code=422)
     action = "user_group.create" if group_id is None else "user_group.update"
-    _audit(request, principal, action, name, {"members": len(_split(values["members"].replace(" ", ",")))})
+    _audit(request, principal, action, name, {"members": count})
     return _groups_page(request, principal, message=f"Group {name} saved.", edit=saved_id)
 
 
