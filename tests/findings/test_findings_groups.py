@@ -14,7 +14,7 @@ from aiwatch.findings.groups import (
     split_members,
     update_group,
 )
-from aiwatch.findings.manage import PolicyError, set_policy
+from aiwatch.findings.manage import PolicyError, add_org_rule, replay, set_policy
 from aiwatch.findings.models import Alert, PolicySetting
 from aiwatch.findings.service import record_alerts
 from aiwatch.store import models as m
@@ -158,3 +158,23 @@ def test_groups_cli_add_list_scope_remove(store) -> None:
     removed = invoke("groups", "remove", "Finance")
     assert removed.exit_code == 0 and "rule:pii.email" in removed.output
     assert "No user groups" in invoke("groups", "list").output
+
+
+# --- bounded replay (the console runs it inside a request) ---
+
+
+def test_replay_stops_at_its_item_or_time_budget(store) -> None:
+
+    for n in range(6):
+        store.message(f"budget talk number {n}", message_id=f"m-{n}", conversation_id=f"c-{n}")
+    with store.sessions.begin() as session:
+        add_org_rule(session, "budget", "Budget", "keyword", ["budget"])
+    with store.sessions() as session:
+        whole = replay(session, "custom.budget", str)
+        by_items = replay(session, "custom.budget", str, max_items=4)
+        ticks = iter(range(100))
+        by_time = replay(session, "custom.budget", str, max_seconds=2.5, clock=lambda: float(next(ticks)))
+    assert (whole.matches, whole.limited_by, whole.to_json()["complete"]) == (6, None, True)
+    assert "message" in whole.kinds_done
+    assert (by_items.items_scanned, by_items.matches, by_items.limited_by) == (4, 4, "items")
+    assert by_time.limited_by == "time" and by_time.items_scanned == 2 and by_time.kinds_done == []
