@@ -164,7 +164,6 @@ def test_groups_cli_add_list_scope_remove(store) -> None:
 
 
 def test_replay_stops_at_its_item_or_time_budget(store) -> None:
-
     for n in range(6):
         store.message(f"budget talk number {n}", message_id=f"m-{n}", conversation_id=f"c-{n}")
     with store.sessions.begin() as session:
