@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiwatch.detection.classifiers import datasets
+from aiwatch.detection.classifiers.benign_documents import correspondence_lines, log_lines, short_messages
 from aiwatch.detection.classifiers.benign_prompts import benign_prompts
 from aiwatch.detection.classifiers.features import features, normalize, tokens
 from aiwatch.detection.classifiers.linear import ARTEFACT, load_models
@@ -116,3 +117,24 @@ def test_held_out_quality_floor() -> None:
     fpr = sum(bool(analyse(t, Sensitivity.BALANCED)) for t in negatives) / len(negatives)
     assert recall > 0.7
     assert fpr < 0.03
+
+
+def test_letters_inside_ids_and_hashes_are_not_words() -> None:
+    text = normalize("req=662248b4-83b7 trace_id=fec94dbca3a0aac36098b2cc2bd81831 via base64 and python3")
+    assert tokens(text) == ["req", "trace", "id", "via", "base", "and", "python"]
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_pasted_logs_and_short_chat_are_quiet(split: str) -> None:
+    from aiwatch.detection.attacks.analysis import analyse
+
+    texts = log_lines(split) + short_messages(split)
+    assert len(texts) >= 20
+    flagged = [text for text in texts if analyse(text, Sensitivity.BALANCED)]
+    assert flagged == []
+
+
+def test_generated_hard_negative_splits_do_not_share_rows() -> None:
+    for generate in (log_lines, short_messages, correspondence_lines):
+        assert generate("train") and generate("test")
+        assert not set(generate("train")) & set(generate("test"))

@@ -89,7 +89,8 @@ _CORRESPONDENCE = re.compile(
     r"get back to|remind|forward)\s+(?:us|me)\b|\bso (?:that )?(?:we|i) can\b|"
     r"\b(?:include|mention|add|state|provide|give|quote|confirm|list|attach|enter|note)\s+(?:your|the)\s+"
     r"(?:\w+\s+){0,2}(?:number|id|name|address|availability|details|reference|dates?|times?|slots?|account|"
-    r"phone|contact|preferences?|receipt|invoice|order|po|signature|title|department)s?\b",
+    r"phone|contact|preferences?|receipt|invoice|order|po|signature|title|department|code|ticket|case|"
+    r"membership|licen[cs]e|registration|vat|tax|passport|information)s?\b",
     re.IGNORECASE,
 )
 # A task about the pasted text itself ("give me three possible replies", "make the tone friendlier") or
@@ -239,7 +240,9 @@ def _judge(
         return max(probability, _PLACE_SCORE[place]), f"instruction (p={probability:.2f})", doc_words
     if _DEICTIC.search(line) or _FIRST_PERSON_ABOUT_REPLY.search(line):
         return None  # the reader's own request about this document
-    if _REPLY_SHAPING.search(line) and probability >= _MODEL_LINE_MIN:
+    # In a mail/web document an order about "your reply" that is no sender's ask (vetoed above) is planted;
+    # in plain multi-line text the model must agree.
+    if _REPLY_SHAPING.search(line) and (kind == "marked" or probability >= _MODEL_LINE_MIN):
         return _PLACE_SCORE[place], f"order about the reply (p={probability:.2f})", doc_words
     if kind != "marked" or _ANAPHORA.search(line) or not _SENTENCE_END.search(line):
         return None  # a follow-up in a conversation ("can you make it shorter?"), not a planted task

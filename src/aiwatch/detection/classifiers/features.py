@@ -54,7 +54,10 @@ _LEET_TOKEN = re.compile(
 _VERSIONED = re.compile(r"[a-z]+[0-9]+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
-TOKEN = re.compile(r"[a-z][a-z']*|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
+# Words: letter runs that start a run of letters/digits and end it (digits may trail: "base64", "python3").
+# Letters inside ids and hashes ("662248b4-83b7", "fe9c2b1d") are not words: they made logs look like the
+# encoded payloads of attack prompts.
+TOKEN = re.compile(r"(?<![a-z0-9])[a-z][a-z']*(?=[0-9]*(?![a-z0-9]))|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
 
 
 def fold(text: str) -> str:

@@ -19,7 +19,12 @@ from pathlib import Path
 
 from aiwatch.config import ConfigError
 from aiwatch.detection.classifiers import datasets
-from aiwatch.detection.classifiers.benign_documents import benign_documents, correspondence_lines
+from aiwatch.detection.classifiers.benign_documents import (
+    benign_documents,
+    correspondence_lines,
+    log_lines,
+    short_messages,
+)
 from aiwatch.detection.classifiers.features import features
 from aiwatch.detection.classifiers.linear import ARTEFACT
 
@@ -30,6 +35,7 @@ JAILBREAK_CATEGORIES = {"jailbreak", "persona_replacement"}
 # HarmBench/WildGuard rows are harmful requests, not safety-bypass framings (and their benign twins are
 # near-duplicates), so they do not teach the jailbreak model anything about jailbreaks.
 JAILBREAK_SOURCES = {"neuralchemy_v1", "original"}
+HARD_NEGATIVES = {"documents", "correspondence", "logs", "chat"}
 FPR_BALANCED = 0.10
 FPR_HIGH = 0.15
 
@@ -79,7 +85,13 @@ def _model_spec(rows: list[datasets.Row], name: str, floors: tuple[float, float]
     labels = [row[1] for row in rows]
     weights, bias, cv = _fit([row[0] for row in rows], labels)
     # WildGuard "benign" rows include unlabelled jailbreak framings: leave them out of threshold choice.
-    clean = [i for i, row in enumerate(rows) if not row[2].endswith("wildguard_judgecomp")]
+    # The generated hard negatives (documents, asks, chat, logs) shape the weights only: in unshuffled CV
+    # each kind sits in one fold that never saw its genre, which would push every threshold up.
+    clean = [
+        i
+        for i, row in enumerate(rows)
+        if not row[2].endswith("wildguard_judgecomp") and row[2].split(":")[-1] not in HARD_NEGATIVES
+    ]
     cv_clean, labels_clean = [cv[i] for i in clean], [labels[i] for i in clean]
     thresholds = {
         "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, floors[0]),
@@ -99,9 +111,11 @@ def _is_jailbreak(source: str) -> bool:
 
 
 def _generated_negatives(split: str) -> list[datasets.Row]:
-    """Pasted documents and sender-to-reader asks ("include your order number in your reply")."""
+    """Pasted documents, sender-to-reader asks ("include your order number in your reply"), chat, logs."""
     rows = [(text, 0, "generated:documents") for text in benign_documents(split)]
-    return rows + [(text, 0, "generated:correspondence") for text in correspondence_lines(split)]
+    rows += [(text, 0, "generated:correspondence") for text in correspondence_lines(split)]
+    rows += [(text, 0, "generated:logs") for text in log_lines(split)]
+    return rows + [(text, 0, "generated:chat") for text in short_messages(split)]
 
 
 def train(datasets_dir: Path) -> None:
