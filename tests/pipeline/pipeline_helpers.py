@@ -42,7 +42,9 @@ def empty_store(settings: Settings) -> Store:
     return Store(settings, sessions, integration_id)
 
 
-def add_messages(store: Store, count: int, *, user_id: str = "user-alice") -> None:
+def add_messages(
+    store: Store, count: int, *, user_id: str = "user-alice", conversation_id: str = "conv-1", first: int = 0
+) -> None:
     """``count`` user messages, each with an AWS key and an email address (two alerts per message)."""
     import hashlib
     import string
@@ -51,17 +53,16 @@ def add_messages(store: Store, count: int, *, user_id: str = "user-alice") -> No
     from aiwatch.store import models as m
 
     with store.sessions.begin() as session:
-        session.add(
-            m.Conversation(integration_id=store.integration_id, conversation_id="conv-1", user_id=user_id)
-        )
-        for index in range(count):
+        iid = store.integration_id
+        session.add(m.Conversation(integration_id=iid, conversation_id=conversation_id, user_id=user_id))
+        for index in range(first, first + count):
             suffix = "".join(string.ascii_uppercase[(index * 7 + step) % 26] for step in range(4))
             text = f"Project ships; key AKIAZ3MHALJQ4RX7{suffix} and mail jane.doe{index}@acme-corp.io"
             session.add(
                 m.Message(
                     integration_id=store.integration_id,
                     message_id=f"msg-{index:03d}",
-                    conversation_id="conv-1",
+                    conversation_id=conversation_id,
                     role="user",
                     text=text,
                     source="conversations",

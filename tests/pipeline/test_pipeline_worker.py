@@ -201,3 +201,47 @@ def test_queueing_rejects_unknown_rules_and_reuses_the_unfinished_job(queue) -> 
         first, created = enqueue(session, "secret.*")
         again, created_again = enqueue(session, "secret.*")
     assert created and not created_again and again.id == first.id
+
+
+def test_a_batch_that_lost_a_race_on_a_unique_key_is_retried() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from aiwatch.pipeline.runner import CONFLICT_ATTEMPTS, retrying
+
+    calls: list[int] = []
+
+    def flaky(fail_times: int) -> str:
+        calls.append(1)
+        if len(calls) <= fail_times:
+            raise IntegrityError("INSERT INTO alerts ...", {}, Exception("duplicate key"))
+        return "ok"
+
+    assert retrying(flaky, 1) == "ok" and len(calls) == 2
+    calls.clear()
+    with pytest.raises(IntegrityError):
+        retrying(flaky, CONFLICT_ATTEMPTS)
+    assert len(calls) == CONFLICT_ATTEMPTS
+
+
+def test_the_pipeline_and_a_background_rescan_on_the_same_items_record_each_alert_once(queue) -> None:
+    from aiwatch.pipeline.runner import run_pipeline
+
+    add_more = 11  # 20 messages in all
+    add_messages(queue, add_more, conversation_id="conv-2", first=MESSAGES)
+    _queue_all(queue)
+    worker = _worker(queue, "bg", lease=timedelta(minutes=5))
+    errors: list[BaseException] = []
+
+    def pipeline() -> None:
+        try:
+            run_pipeline(queue.sessions, queue.settings, include_posture=False)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=pipeline)
+    thread.start()
+    run = worker.run_once()
+    thread.join(60)
+    assert not errors and run is not None and run.status == "done"
+    alerts, _findings, joined = _alert_and_finding_counts(queue)
+    assert alerts == 2 * (MESSAGES + add_more) and joined == alerts

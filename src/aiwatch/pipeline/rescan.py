@@ -21,7 +21,6 @@ Queue protocol (the same on SQLite and PostgreSQL):
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import logging
 import os
@@ -34,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aiwatch.config import Settings
@@ -48,6 +47,7 @@ from aiwatch.pipeline.runner import (
     PipelineResult,
     Scanner,
     integration_ids,
+    retrying,
     scan_batch,
     value_hasher,
 )
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)  # a batch (200 items) takes about a second; the engine build a few
 ACTIVE = ("pending", "running")
 FINISHED = ("done", "failed", "cancelled")
-BATCH_ATTEMPTS = 3
 RATE_SMOOTHING = 0.3  # weight of the latest batch in the moving average of items/s
 
 ITEM_MODELS = {
@@ -269,8 +268,18 @@ def run_job(
                     if stop is not None and stop.is_set():
                         run.status = hand_back(sessions, job_id, worker_id)
                         return run
-                    outcome = _batch_with_retries(
-                        sessions, scanner, policy, fingerprint, job_id, worker_id, target, kind, key, run
+                    outcome = retrying(
+                        _batch,
+                        sessions,
+                        scanner,
+                        policy,
+                        fingerprint,
+                        job_id,
+                        worker_id,
+                        target,
+                        kind,
+                        key,
+                        run,
                     )
                     if outcome == "empty":
                         break
@@ -287,15 +296,6 @@ def run_job(
         return run
     run.status = _finish(sessions, job_id, worker_id, "done", None)
     return run
-
-
-def _batch_with_retries(*args: Any) -> str:
-    """A batch whose alerts another writer (a concurrent job with overlapping rules, the pipeline after a
-    sync) recorded first fails on the alerts' unique key: run it again, it then skips them as duplicates."""
-    for _ in range(BATCH_ATTEMPTS - 1):
-        with contextlib.suppress(IntegrityError):
-            return _batch(*args)
-    return _batch(*args)
 
 
 def _batch(
@@ -337,9 +337,7 @@ def _batch(
             return _why_not_ours(session.get(RescanJob, job_id))
         session.commit()
     run.batches += 1
-    run.result.recorded.add(batch_result.recorded)
-    for name, count in batch_result.scanned.items():
-        run.result.scanned[name] = run.result.scanned.get(name, 0) + count
+    run.result.add(batch_result)
     return "ok"
 
 

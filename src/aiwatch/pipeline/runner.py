@@ -3,14 +3,20 @@ so a crash loses at most the batch in flight and a rerun produces the same findi
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aiwatch.config import Settings
@@ -25,10 +31,13 @@ from aiwatch.pipeline.items import SOURCES, ScanItem
 log = logging.getLogger(__name__)
 
 BATCH = 200
+CONFLICT_ATTEMPTS = 5
+RECORDING_LOCK = 0x61697700000000  # advisory lock keys: this + integration id
 FORCE = "force"  # a fingerprint no scan state has: every item is pending
 _ENGINES: dict[tuple[str, str, str, str], object] = {}
 _ENGINES_LOCK = threading.Lock()
 
+T = TypeVar("T")
 Progress = Callable[[str, int], None]  # (item kind, items done in this batch)
 
 
@@ -37,10 +46,28 @@ class PipelineResult:
     scanned: dict[str, int] = field(default_factory=dict)
     recorded: RecordResult = field(default_factory=RecordResult)
     closed_by_policy: int = 0
+    last_row_id: int = 0  # of the batch: where the next one starts
 
     @property
     def items(self) -> int:
         return sum(self.scanned.values())
+
+    def add(self, other: PipelineResult) -> None:
+        for kind, count in other.scanned.items():
+            self.scanned[kind] = self.scanned.get(kind, 0) + count
+        self.recorded.add(other.recorded)
+        self.closed_by_policy += other.closed_by_policy
+
+
+def retrying(batch: Callable[..., T], *args: Any) -> T:
+    """Run a batch transaction again when it lost a race on a unique key: another writer (a background
+    rescan, the pipeline after a sync) recorded the same alert or scan state first. The retry sees the
+    committed rows and skips them, so concurrent scanners never fail on each other nor record twice."""
+    for attempt in range(CONFLICT_ATTEMPTS - 1):
+        with contextlib.suppress(IntegrityError):
+            return batch(*args)
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))  # jitter: let the other writer finish
+    return batch(*args)
 
 
 class Scanner:
@@ -153,18 +180,35 @@ def run_pipeline(
             while True:
                 if max_batches is not None and batches >= max_batches:
                     return result
-                with sessions.begin() as session:
-                    items = SOURCES[kind](session, target, policy.fingerprint, after, BATCH)
-                    if not items:
-                        break
-                    scan_batch(session, scanner, target, items, policy, result, policy.fingerprint)
+                scanned = retrying(_pending_batch, sessions, scanner, policy, target, kind, after)
+                if scanned is None:
+                    break
+                result.add(scanned)
                 batches += 1
-                after = items[-1].row_id
+                after = scanned.last_row_id
                 if progress is not None:
-                    progress(kind, len(items))
+                    progress(kind, scanned.items)
         if include_posture:
             _after_content(sessions, settings, target, policy, result)
     return result
+
+
+def _pending_batch(
+    sessions: sessionmaker[Session],
+    scanner: Scanner,
+    policy: PolicySnapshot,
+    target: int,
+    kind: str,
+    after: int,
+) -> PipelineResult | None:
+    """The next batch of pending items after row ``after``, in its own transaction; None when none is left."""
+    with sessions.begin() as session:
+        items = SOURCES[kind](session, target, policy.fingerprint, after, BATCH)
+        if not items:
+            return None
+        done = PipelineResult(last_row_id=items[-1].row_id)
+        scan_batch(session, scanner, target, items, policy, done, policy.fingerprint)
+        return done
 
 
 def scan_batch(
@@ -178,11 +222,23 @@ def scan_batch(
 ) -> None:
     """Scan, record alerts and (when ``fingerprint`` is given) the scan state, in the caller's transaction."""
     alerts = [alert for item in items for alert in scanner.alerts(integration_id, item)]
+    recording_lock(session, integration_id)
     result.recorded.add(record_alerts(session, alerts, policy))
     if fingerprint is not None:
         _save_state(session, integration_id, items, fingerprint)
     for item in items:
         result.scanned[item.kind] = result.scanned.get(item.kind, 0) + 1
+
+
+def recording_lock(session: Session, integration_id: int) -> None:
+    """Serialise the recording of alerts into one integration until the caller's transaction ends, so two
+    scanners (the pipeline after a sync, background rescans) never interleave their "already stored?" lookups
+    and inserts. Scanning itself, the expensive part, stays parallel. PostgreSQL: a transaction-level
+    advisory lock. SQLite: a no-op write takes the database's write lock now, before the lookups."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORDING_LOCK + integration_id})
+    else:
+        session.execute(sql("UPDATE integrations SET id = id WHERE id = :id"), {"id": integration_id})
 
 
 def _save_state(session: Session, integration_id: int, items: list[ScanItem], fingerprint: str) -> None:
