@@ -40,12 +40,20 @@ FPR_BALANCED = 0.10
 FPR_HIGH = 0.15
 
 
-def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, list[float]]:
-    """Logistic regression on binary L2-normalised n-grams; returns weights, bias, CV probabilities."""
+def _fit(
+    texts: list[str], labels: list[int], always_train: list[bool]
+) -> tuple[dict[str, float], float, list[float]]:
+    """Logistic regression on binary L2-normalised n-grams; returns weights, bias, CV probabilities.
+
+    Rows marked `always_train` (generated hard negatives) are in every CV training fold and never predicted
+    (their CV probability is NaN): placed in one unshuffled fold of their own, their genre would be unseen
+    there and the fold structure, not the data, would move the thresholds.
+    """
     import numpy as np
     from scipy.sparse import csr_matrix
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     feature_sets = [features(text) for text in texts]
     df = Counter(feature for feats in feature_sets for feature in feats)
@@ -65,8 +73,14 @@ def _fit(texts: list[str], labels: list[int]) -> tuple[dict[str, float], float, 
     model = LogisticRegression(
         C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=0
     )
-    folds = StratifiedKFold(n_splits=5, shuffle=False)
-    cv = cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")[:, 1]
+    extra = np.flatnonzero(always_train)
+    scored = np.flatnonzero(~np.array(always_train))
+    cv = np.full(len(texts), np.nan)
+    folds = StratifiedKFold(n_splits=5, shuffle=False)  # unshuffled: near-duplicate blocks stay together
+    for train_part, test_part in folds.split(scored, y[scored]):
+        train_rows = np.concatenate([scored[train_part], extra])
+        fold_model = clone(model).fit(matrix[train_rows], y[train_rows])
+        cv[scored[test_part]] = fold_model.predict_proba(matrix[scored[test_part]])[:, 1]
     model.fit(matrix, y)
     weights = {
         f: round(float(w), 4) for f, w in zip(vocabulary, model.coef_[0], strict=True) if abs(w) >= 0.01
@@ -83,15 +97,11 @@ def _threshold(probabilities: list[float], labels: list[int], max_fpr: float, fl
 
 def _model_spec(rows: list[datasets.Row], name: str, floors: tuple[float, float]) -> dict[str, object]:
     labels = [row[1] for row in rows]
-    weights, bias, cv = _fit([row[0] for row in rows], labels)
-    # WildGuard "benign" rows include unlabelled jailbreak framings: leave them out of threshold choice.
-    # The generated hard negatives (documents, asks, chat, logs) shape the weights only: in unshuffled CV
-    # each kind sits in one fold that never saw its genre, which would push every threshold up.
-    clean = [
-        i
-        for i, row in enumerate(rows)
-        if not row[2].endswith("wildguard_judgecomp") and row[2].split(":")[-1] not in HARD_NEGATIVES
-    ]
+    hard = [row[2].split(":")[-1] in HARD_NEGATIVES and row[2].startswith("generated") for row in rows]
+    weights, bias, cv = _fit([row[0] for row in rows], labels, hard)
+    # WildGuard "benign" rows include unlabelled jailbreak framings: leave them out of threshold choice, and
+    # the generated hard negatives, which have no CV probability (see `_fit`).
+    clean = [i for i, row in enumerate(rows) if not row[2].endswith("wildguard_judgecomp") and not hard[i]]
     cv_clean, labels_clean = [cv[i] for i in clean], [labels[i] for i in clean]
     thresholds = {
         "balanced": _threshold(cv_clean, labels_clean, FPR_BALANCED, floors[0]),
