@@ -104,6 +104,66 @@ def rescan_everything(sessions: Any, settings: Any, items: int) -> None:
     )
 
 
+def record_only(batches: int = 20, per_batch: int = 250) -> None:
+    """``record_alerts`` alone (alerts, duplicates check, grouping into findings) on a fresh SQLite store."""
+    from datetime import UTC, datetime, timedelta
+
+    from aiwatch.config import Settings
+    from aiwatch.findings.policy import PolicySnapshot
+    from aiwatch.findings.service import record_alerts
+    from aiwatch.findings.types import AlertInput
+    from aiwatch.store import models as m
+    from aiwatch.store.db import init_db, make_session_factory
+
+    rules = ("secret.aws_access_key_id", "pii.email", "code.source", "pii.phone", "secret.github_token")
+    rules += ("pii.iban", "secret.private_key", "pii.credit_card", "secret.slack_token", "pii.ssn")
+    with tempfile.TemporaryDirectory(prefix="aiwatch-record-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/bench.db")
+        sessions = make_session_factory(init_db(settings))
+        with sessions.begin() as session:
+            row = m.Integration(
+                name="bench",
+                base_url="http://127.0.0.1:9",
+                workspace_id="ws",
+                chatgpt_org_id="org",
+                platform_org_id="porg",
+                key_last4="abcd",
+            )
+            session.add(row)
+            session.flush()
+            integration_id = row.id
+        with sessions() as session:
+            policy = PolicySnapshot.load(session)
+        base = datetime(2026, 10, 1, tzinfo=UTC)
+        seconds = 0.0
+        for batch in range(batches):
+            alerts = [
+                AlertInput(
+                    integration_id=integration_id,
+                    rule=rules[i % len(rules)],
+                    item_kind="message",
+                    item_id=f"m{batch}-{i // 2}",
+                    subject_kind="user",
+                    subject_id=f"u{(batch * per_batch + i) % 200}",
+                    severity="high",
+                    score=0.9,
+                    start=i,
+                    end=i + 4,
+                    evidence="[masked]",
+                    value_hash=f"h{i}",
+                    observed_at=base + timedelta(hours=batch * 5 + i % 7),
+                )
+                for i in range(per_batch)
+            ]
+            started = time.perf_counter()
+            with sessions.begin() as session:
+                record_alerts(session, alerts, policy)
+            seconds += time.perf_counter() - started
+    count = batches * per_batch
+    print(f"record_alerts: {count} alerts in {seconds:.2f} s = {count / seconds:.0f} alerts/s")
+    print(f"peak RSS: this process {peak_rss_mb():.0f} MB")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,7 +175,15 @@ def main() -> int:
     parser.add_argument(
         "--rescan", action="store_true", help="then time a background rescan of everything (queue + worker)"
     )
+    parser.add_argument(
+        "--record-only",
+        action="store_true",
+        help="only time record_alerts: 20 batches x 250 alerts (200 users, 10 rules), no emulator",
+    )
     args = parser.parse_args()
+    if args.record_only:
+        record_only()
+        return 0
 
     from sqlalchemy import func, select
 
