@@ -167,7 +167,7 @@ def evaluate(datasets_dir: Path) -> None:
             rules = {"attack.jailbreak"} if name == "jailbreak" else None
             _report(f"{name} [{sensitivity}]", rows, sensitivity, rules, analyse)
         _report(f"benign prompts [{sensitivity}]", benign, sensitivity, None, analyse)
-        _report(f"benign documents and asks [{sensitivity}]", documents, sensitivity, None, analyse)
+        _report(f"generated hard negatives [{sensitivity}]", documents, sensitivity, None, analyse)
 
 
 def _report(title: str, rows: list[datasets.Row], sensitivity, rules, analyse) -> None:  # type: ignore[no-untyped-def]
