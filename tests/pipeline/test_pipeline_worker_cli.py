@@ -43,3 +43,48 @@ def test_foreground_rescan_refuses_a_job_held_by_a_live_worker(sqlite_store) -> 
     assert busy.exit_code == 1 and "worker:elsewhere" in busy.output
     fresh = invoke("rescan", "--all")
     assert fresh.exit_code == 0 and "done: 2 items" in fresh.output
+
+
+def test_the_worker_process_runs_queued_jobs_and_stops_on_sigterm(sqlite_store, tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from aiwatch.findings.models import RescanJob
+
+    add_messages(sqlite_store, 4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWATCH_")}
+    env.update({"AIWATCH_DATA_DIR": str(sqlite_store.settings.data_dir), "NO_COLOR": "1"})
+    executable = Path(sys.executable).with_name("aiwatch")
+    process = subprocess.Popen(
+        [str(executable), "worker", "--poll", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        assert "worker worker:" in first_line and "started" in first_line
+        assert invoke("rescan", "--all", "--background").exit_code == 0
+        deadline = time.monotonic() + 60
+        while True:
+            with sqlite_store.sessions() as session:
+                status = session.scalar(select(RescanJob.status))
+            if status == "done" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert status == "done"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "rescan 1: done" in output and "SIGTERM: stopping" in output and "stopped" in output

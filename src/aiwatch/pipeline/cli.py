@@ -28,7 +28,8 @@ def worker_command(
     from aiwatch.pipeline.worker import RescanWorker
     from aiwatch.store.db import init_db, make_session_factory
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("aiwatch.pipeline").setLevel(logging.INFO)  # claims and outcomes; not the libraries'
     settings = get_settings()
     worker = RescanWorker(
         make_session_factory(init_db(settings)),
