@@ -185,3 +185,13 @@ def test_tool_output_counts_as_a_document_and_is_reported_once() -> None:
     found = [d for detector in DETECTORS for d in detector.detect(page, BALANCED, Where.TOOL_OUTPUT)]
     assert [d.rule for d in found] == ["attack.prompt_injection"]
     assert injection(page, BALANCED, Where.PROMPT) is None
+
+
+def test_the_engine_reports_a_planted_line_in_a_file_as_indirect_injection() -> None:
+    from aiwatch.detection import scan
+
+    text = EMAIL_HEAD + "Who painted the ceiling of the Sistine Chapel?\n" + EMAIL_TAIL
+    in_file = {d.rule for d in scan(text, where=Where.FILE)}
+    in_prompt = {d.rule for d in scan(text, where=Where.PROMPT)}
+    assert "attack.indirect_injection" in in_file and "attack.prompt_injection" not in in_file
+    assert "attack.prompt_injection" in in_prompt
