@@ -5,14 +5,16 @@ an unrelated task ("What is the capital of Brazil?") between its own sentences i
 assistant reads it. The whole-text linear model misses these: one short line is diluted by the document
 around it, and the unrelated-task kind carries no attack words at all. This pass looks at such lines alone:
 
-1. a cheap gate: the text must be long enough to hold a document and have a line that opens like a request
-   to an assistant (an imperative such as "explain", "add", "translate", or a question such as "what is");
-2. the rest of the text must look like a document (email/web/code markers, or several lines of prose), unless
-   the caller already knows the text is a file or tool output;
-3. each such line is judged on its own: the injection model scores the line alone (reply-shaping orders
-   like "... in your reply" are common in attacks, legitimate requests to a human reader score low), and a
-   "task switch" test asks whether the line is a self-contained request that shares no content words with
-   the document and does not refer to it ("summarise this email" is the user's own request).
+1. one Hyperscan pass finds lines that open like a request to an assistant (an imperative such as
+   "explain", "add", "translate", or a question such as "what is") and document markers;
+2. the text must look like a document: mail headers, greetings and sign-offs, web furniture, markdown tables
+   ("marked"), or at least several lines ("lines"); a file or tool output always counts as marked;
+3. each such line is judged on its own. A sender's ask to the human reader ("send us", "include your order
+   number in your reply") is vetoed first. Then: the injection model scores the line alone (>= 0.9 is an
+   attack anywhere); an order about "your reply/response/answer" counts in a marked document (in plain lines
+   only when the model agrees); and in a marked document a "task switch" counts: a self-contained request
+   that points back at nothing, is not about the text itself and shares no topic words with the document
+   ("summarise this email" is the user's own request, "what is the capital of Brazil?" is not).
 
 A line in the middle of the document (text before and after it) is stronger evidence than one at the start
 or end, where a user's own question about a pasted text usually sits.
@@ -132,7 +134,7 @@ thing things something anything information kind way ways help thanks thank hi h
 email message question questions sentence word words paragraph text letter line""".split()  # noqa: SIM905
 )
 _PLACE_SCORE = {"middle": 0.85, "edge": 0.75}
-_MODEL_LINE_MIN = 0.5  # injection-model probability of the line alone, for reply-shaping lines
+_MODEL_LINE_MIN = 0.5  # model probability of the line alone, for reply orders in plain multi-line text
 _MODEL_STRONG = 0.9  # the line alone is a clear attack (inside a document, at any place)
 
 
