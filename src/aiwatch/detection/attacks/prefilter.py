@@ -113,8 +113,42 @@ def _pattern(stem: str) -> bytes:
 
 
 _lock = threading.Lock()
-# A digit or symbol inside a word twice ("1gn0r3", "pr3v10us"), the shape of leetspeak.
-_LEETSPEAK = rb"[a-z][0-9@$|+][a-z]+[0-9@$|+!]"
+# A digit or symbol inside a word twice ("1gn0r3", "pr3v10us"), the shape of leetspeak -- but not in ids:
+# runs of hexadecimal characters only (request and trace ids, hashes, UUID groups in logs and code) made
+# nearly every log re-normalised and scanned a second time. A short hex-only word standing alone still counts
+# ("d3c0d3 this" is "decode this"); one joined to an id by "-", ".", ":", "/", "_" or "=" does not.
+_LEET_SHAPE = rb"[a-z][0-9@$|+][a-z]+[0-9@$|+!]"
+_RUN = rb"[a-z0-9@$|+!]*"
+_SHORT_HEX_RUN = 7
+_NOT_ID_BEFORE = rb"(?:^|[^\-0-9a-z._:/=])"
+_NOT_ID_AFTER = rb"(?:[^\-0-9a-z._:/=]|$)"
+
+
+def _short_hex_shapes() -> list[bytes]:
+    """The shape as a whole, free-standing hexadecimal run of at most _SHORT_HEX_RUN characters (Hyperscan
+    has no lookaround, so the lengths are spelled out: prefix, shape, suffix)."""
+    out = []
+    for shape in range(4, _SHORT_HEX_RUN + 1):
+        for before in range(_SHORT_HEX_RUN - shape + 1):
+            for after in range(_SHORT_HEX_RUN - shape - before + 1):
+                hex_before = rb"[0-9a-f]{%d}" % before if before else b""  # Hyperscan rejects {0}
+                hex_after = rb"[0-9a-f]{%d}" % after if after else b""
+                shape_part = rb"[a-f][0-9][a-f]{%d}[0-9]" % (shape - 3)
+                out.append(_NOT_ID_BEFORE + hex_before + shape_part + hex_after + _NOT_ID_AFTER)
+    return out
+
+
+_LEETSPEAK = b"|".join(
+    [
+        rb"[g-z@$|+!]" + _RUN + _LEET_SHAPE,  # a non-hex character before the shape in the same run
+        _LEET_SHAPE + _RUN + rb"[g-z@$|+!]",  # ... after it
+        rb"[g-z][0-9@$|+][a-z]+[0-9@$|+!]",  # ... or inside it
+        rb"[a-z][@$|+][a-z]+[0-9@$|+!]",
+        rb"[a-z][0-9@$|+][a-z]*[g-z][a-z]*[0-9@$|+!]",
+        rb"[a-z][0-9@$|+][a-z]+[@$|+!]",
+        *_short_hex_shapes(),
+    ]
+)
 
 
 @lru_cache(maxsize=1)
