@@ -79,7 +79,7 @@ def test_api_tokens_carry_scopes_are_stored_hashed_and_can_be_revoked(console: C
         assert created.status_code == 201
         token = created.json()["token"]
         assert token.startswith("aiw_")
-        assert all("token" not in item for item in admin.get("/api/tokens").json())
+        assert all("token" not in item for item in admin.get("/api/tokens").json()["items"])
         assert admin.post("/api/tokens", json={"name": "x", "scopes": ["root"]}).status_code == 422
         assert admin.post("/api/tokens", json={"name": "", "scopes": ["read"]}).status_code == 422
         assert admin.post("/api/tokens", json={"scopes": ["read"]}).status_code == 422

@@ -31,6 +31,54 @@ class TokenOut(BaseModel):
     revoked_at: datetime | None
 
 
+class TokenCreated(TokenOut):
+    token: str  # the clear token: in this response only, never stored or listed
+
+
+class TokenPage(BaseModel):
+    items: list[TokenOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AccountOut(BaseModel):
+    username: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    details: dict[str, Any]
+    source_ip: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str  # for a token: the role its scopes allow, not its owner's
+
+
 def _accounts(request: Request) -> AccountService:
     return request.app.state.accounts
 
@@ -39,15 +87,25 @@ def _token_out(info: Any) -> TokenOut:
     return TokenOut(**{**info.__dict__, "scopes": list(info.scopes)})
 
 
-@router.get("/tokens", response_model=list[TokenOut], summary="List API tokens")
-def list_tokens(request: Request, principal: Principal = require(Role.ADMIN)) -> list[TokenOut]:
-    return [_token_out(info) for info in _accounts(request).list_tokens()]
+@router.get("/tokens", response_model=TokenPage, summary="List API tokens (never their values)")
+def list_tokens(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = require(Role.ADMIN),
+) -> TokenPage:
+    # A console has a handful of tokens: paging the listed rows keeps the account service simple.
+    tokens = _accounts(request).list_tokens()
+    items = [_token_out(info) for info in tokens[offset : offset + limit]]
+    return TokenPage(items=items, total=len(tokens), limit=limit, offset=offset)
 
 
-@router.post("/tokens", status_code=201, summary="Create an API token (shown once)")
+@router.post(
+    "/tokens", status_code=201, response_model=TokenCreated, summary="Create an API token (shown once)"
+)
 def create_token(
     body: TokenCreate, request: Request, principal: Principal = require(Role.ADMIN)
-) -> dict[str, Any]:
+) -> TokenCreated:
     try:
         info, token = _accounts(request).create_token(principal.username, body.name, body.scopes)
     except AccountError as exc:
@@ -55,7 +113,7 @@ def create_token(
     request.app.state.audit.record(
         principal.actor, "token.create", info.name, {"scopes": list(info.scopes), "prefix": info.prefix}
     )
-    return {"token": token, **_token_out(info).model_dump(mode="json")}
+    return TokenCreated(token=token, **_token_out(info).model_dump())
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke an API token")
@@ -68,34 +126,42 @@ def revoke_token(token_id: int, request: Request, principal: Principal = require
     return _token_out(info)
 
 
-@router.get("/users", summary="List accounts")
-def list_users(request: Request, principal: Principal = require(Role.ADMIN)) -> list[dict[str, Any]]:
-    return [
-        {
-            "username": user.username,
-            "role": user.role.label,
-            "disabled": user.disabled,
-            "created_at": user.created_at,
-            "last_login_at": user.last_login_at,
-        }
-        for user in _accounts(request).list_users()
+@router.get("/users", response_model=AccountPage, summary="List accounts")
+def list_users(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = require(Role.ADMIN),
+) -> AccountPage:
+    users = _accounts(request).list_users()
+    items = [
+        AccountOut(
+            username=user.username,
+            role=user.role.label,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
+        for user in users[offset : offset + limit]
     ]
+    return AccountPage(items=items, total=len(users), limit=limit, offset=offset)
 
 
-@router.get("/audit", summary="The audit log, newest first")
+@router.get("/audit", response_model=AuditPage, summary="The audit log, newest first")
 def audit_log(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     principal: Principal = require(Role.ADMIN),
-) -> dict[str, Any]:
+) -> AuditPage:
     entries, total = request.app.state.audit.page(limit=limit, offset=offset)
-    return {"items": [entry.__dict__ for entry in entries], "total": total, "limit": limit, "offset": offset}
+    items = [AuditOut(**entry.__dict__) for entry in entries]
+    return AuditPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/me", summary="Who am I")
-def me(principal: Principal = require(Role.VIEWER)) -> dict[str, str]:
-    return {"username": principal.username, "role": principal.role.label}
+@router.get("/me", response_model=MeOut, summary="Who am I")
+def me(principal: Principal = require(Role.VIEWER)) -> MeOut:
+    return MeOut(username=principal.username, role=principal.role.label)
 
 
 @router.get("/openapi.json", include_in_schema=False)
