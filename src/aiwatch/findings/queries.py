@@ -38,14 +38,22 @@ class FindingFilter:
     offset: int = 0
 
 
+def _escape_like(text: str) -> str:
+    """``text`` with the LIKE metacharacters escaped (use ``escape="\\\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _apply(query: Select[Any], f: FindingFilter) -> Select[Any]:
     if f.status:
         query = query.where(Finding.status == f.status)
     if f.severity:
         query = query.where(Finding.severity.in_(f.severity))
     if f.rule:
+        # "*" is the only wildcard: "%", "_" and a backslash typed into a filter match themselves.
         query = query.where(
-            Finding.rule.like(f.rule.replace("*", "%")) if "*" in f.rule else Finding.rule == f.rule
+            Finding.rule.like(_escape_like(f.rule).replace("*", "%"), escape="\\")
+            if "*" in f.rule
+            else Finding.rule == f.rule
         )
     for column, value in (
         (Finding.policy, f.policy),
@@ -62,12 +70,14 @@ def _apply(query: Select[Any], f: FindingFilter) -> Select[Any]:
     if f.until:
         query = query.where(Finding.first_seen <= f.until)
     if f.text:
-        like = f"%{f.text.lower()}%"
+        like = f"%{_escape_like(f.text.lower())}%"  # a plain substring, never a LIKE pattern
         query = query.where(
             or_(
-                func.lower(Finding.rule).like(like),
-                func.lower(Finding.subject_id).like(like),
-                Finding.id.in_(select(Alert.finding_id).where(func.lower(Alert.evidence).like(like))),
+                func.lower(Finding.rule).like(like, escape="\\"),
+                func.lower(Finding.subject_id).like(like, escape="\\"),
+                Finding.id.in_(
+                    select(Alert.finding_id).where(func.lower(Alert.evidence).like(like, escape="\\"))
+                ),
             )
         )
     return query
