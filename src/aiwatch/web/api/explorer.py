@@ -11,7 +11,13 @@ from pydantic import BaseModel
 
 from aiwatch.explorer.alerts import AlertFilter, alert_stats, list_alerts
 from aiwatch.explorer.frames import Frame
-from aiwatch.explorer.search import MessageQuery, SearchError, conversation_detail, search_messages
+from aiwatch.explorer.search import (
+    MessageQuery,
+    SearchError,
+    SearchPage,
+    conversation_detail,
+    search_messages,
+)
 from aiwatch.explorer.usage import usage
 from aiwatch.store.types import to_utc
 from aiwatch.web.accounts import Principal, Role
@@ -308,12 +314,41 @@ def get_messages(
             page = search_messages(session, query)
     except SearchError as exc:
         raise HTTPException(422, str(exc)) from exc
+    audit_message_search(request, principal, query, page, "api")
     return MessagePage(
         items=[MessageHitOut(**hit.as_dict()) for hit in page.items],
         total=page.total,
         limit=limit,
         offset=offset,
         capped=page.capped,
+    )
+
+
+def audit_message_search(
+    request: Request, principal: Principal, query: MessageQuery, page: SearchPage, via: str
+) -> None:
+    """Search results show snippets of message bodies: a search that returned any is audited like opening a
+    conversation. The searched text itself is not logged (an analyst may search for a leaked secret), only its
+    length and the other filters."""
+    if not page.items:
+        return
+    request.app.state.audit.record(
+        principal.actor,
+        "explorer.search",
+        "messages",
+        {
+            "text_chars": len(query.text or ""),
+            "user": query.user,
+            "agent": query.agent,
+            "role": query.role,
+            "since": query.since,
+            "until": query.until,
+            "has_findings": query.has_findings,
+            "offset": query.offset,
+            "shown": len(page.items),
+            "via": via,
+        },
+        request.client.host if request.client else None,
     )
 
 

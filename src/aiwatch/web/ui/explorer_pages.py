@@ -1,7 +1,8 @@
 """Pages: the explorer (message search with filters and the usage panel) and one conversation.
 
 Analyst and up: message bodies are sensitive, viewers get the access-denied page. Opening a conversation is
-audited (``conversation.view``), the same as through the API.
+audited (``conversation.view``) and so is a search that shows snippets (``explorer.search``), the same as
+through the API.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from aiwatch.explorer.search import (
 )
 from aiwatch.explorer.usage import usage
 from aiwatch.web.accounts import Principal, Role
-from aiwatch.web.api.explorer import audit_conversation_view
+from aiwatch.web.api.explorer import audit_conversation_view, audit_message_search
 from aiwatch.web.auth import require
 from aiwatch.web.ui.alerts_pages import frame_of
 from aiwatch.web.ui.common import render
@@ -67,10 +68,13 @@ def explorer(request: Request, principal: Principal = require(Role.ANALYST)) -> 
     page = None
     with request.app.state.sessions() as session:
         try:
-            page = search_messages(session, query_of(listing))
+            query = query_of(listing)
+            page = search_messages(session, query)
         except SearchError as exc:
             error = str(exc)
         stats = usage(session, frame)
+    if page is not None:
+        audit_message_search(request, principal, query, page, "web")
     return render(
         request,
         "explorer.html",
