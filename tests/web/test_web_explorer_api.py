@@ -116,13 +116,16 @@ def test_message_search_and_conversation_are_audited(
         found = client.get("/api/explorer/messages", params={"q": label.value}).json()
         assert found["total"] >= 1 and not found["capped"]
         hit = found["items"][0]
-        assert label.value.lower() in hit["snippet"]["match"].lower() and hit["finding_ids"]
+        # The planted value is detected: the snippet marks the match but shows its mask, never the value.
+        assert hit["snippet"]["match"] and hit["finding_ids"]
+        assert label.value.lower() not in str(found).lower()
         page = client.get("/api/explorer/messages", params={"limit": 5, "offset": 5}).json()
         assert (page["limit"], page["offset"], len(page["items"])) == (5, 5, 5)
         conversation = client.get(f"/api/explorer/conversations/{hit['conversation']['id']}").json()
         assert conversation["conversation_id"] == label.location["conversation_id"]
         assert any(msg["message_id"] == label.location["message_id"] for msg in conversation["messages"])
         assert conversation["findings"]
+        assert label.value not in str(conversation)  # masked in the text; the reveal is on the finding
     entry = populated.app.state.audit.page(limit=1)[0][0]
     assert entry.action == "conversation.view" and entry.actor == "analyst (token analyst-act)"
     assert (

@@ -4,6 +4,7 @@ triage return address, escaped filter values and encoded ids in dashboard links.
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from web_live import Console
 
+from aiwatch.explorer.search import _disjoint, mask_text, snippet
 from aiwatch.findings.models import Alert, Finding
 from aiwatch.risk.models import RiskScoreRow
 from aiwatch.store import models as m
@@ -308,3 +310,54 @@ def test_dashboard_risk_links_encode_subject_ids(populated: Console, odd_subject
         page = viewer.get("/").text
     assert 'href="/inventory/users/review%3Fx%3D1%26y%3D%23z"' in page
     assert "<b>user</b>" not in page and "Review &lt;b&gt;user&lt;/b&gt;" in page
+
+
+# --- explorer: detected values stay masked in snippets and conversations ------------------------------------
+
+
+def test_snippets_mask_detected_values_even_when_the_query_is_inside_one() -> None:
+    text = "please use key AKIAABCDEFGHIJKLMNOP for the deploy, thanks"
+    start = text.index("AKIA")
+    spans = [(start, start + 20, "AKIA…MNOP")]
+    around = snippet(text, "deploy", spans=spans)
+    assert around.match == "deploy" and "AKIA…MNOP" in around.before
+    assert "ABCDEFGHIJKL" not in around.before + around.match + around.after
+    inside = snippet(text, "CDEFGH", spans=spans)  # a search for part of the value finds the message...
+    assert (
+        inside.match == "AKIA…MNOP" and "CDEFGH" not in inside.before + inside.after
+    )  # ...and shows its mask
+    plain = snippet(text, None, spans=spans)
+    assert plain.before == text.replace("AKIAABCDEFGHIJKLMNOP", "AKIA…MNOP")
+    overlapping = [(start, start + 20, "AKIA…MNOP"), (start + 4, start + 30, "code (26 chars)")]
+    assert (
+        mask_text(text, _disjoint(overlapping, len(text))) == text[:start] + "AKIA…MNOP" + text[start + 30 :]
+    )
+
+
+def test_explorer_never_shows_detected_values_in_clear(populated: Console) -> None:
+    with populated.app.state.sessions() as session:
+        rows = session.execute(
+            select(Alert, m.Message.text, m.Conversation.id)
+            .join(
+                m.Message,
+                (m.Message.integration_id == Alert.integration_id) & (m.Message.message_id == Alert.item_id),
+            )
+            .join(
+                m.Conversation,
+                (m.Conversation.integration_id == m.Message.integration_id)
+                & (m.Conversation.conversation_id == m.Message.conversation_id),
+            )
+            .where(Alert.item_kind == "message", Alert.end - Alert.start >= 12, Alert.finding_id.is_not(None))
+            .order_by(Alert.id)
+            .limit(8)
+        ).all()
+    assert rows, "the populated workspace has detections in messages"
+    with _bearer(populated, ["read", "act"], owner="analyst") as api, populated.client("analyst") as web:
+        for alert, text, conversation_id in rows:
+            clear = text[alert.start : alert.end]
+            shown = api.get(f"/api/explorer/conversations/{conversation_id}").text
+            assert clear not in shown and alert.evidence in shown
+            page = web.get(f"/explorer/conversations/{conversation_id}").text
+            assert html.escape(clear, quote=False) not in page and clear not in page
+            hits = api.get("/api/explorer/messages", params={"q": clear[:12], "limit": 500}).text
+            assert clear not in hits

@@ -5,6 +5,9 @@ The search is a portable, parameterised ``LIKE`` (case-insensitive, ``%`` / ``_`
 literal) bounded by the filters and by ``SEARCH_ROW_LIMIT`` matches: a substring search, not a full-text
 index. Message bodies may have been purged by retention: such a message has a ``content_hash`` (it had text)
 but no text any more, and says so instead of showing a body.
+
+Detected values stay masked here too (snippets and conversation text show each alert's masked evidence in
+place of its span): the clear value is only ever shown by the audited reveal on the finding.
 """
 
 from __future__ import annotations
@@ -99,26 +102,87 @@ def is_purged(message: m.Message) -> bool:
     return message.text is None and message.content_hash is not None
 
 
+Span = tuple[int, int, str]  # start, end (in the message text) and the masked evidence shown instead
+
+
+def detected_spans(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[Span]]:
+    """Where detections sit in each message's text, with their masked evidence: every alert with a span,
+    suppressed ones too (an excluded value is still a value)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Alert.integration_id, Alert.item_id, Alert.start, Alert.end, Alert.evidence).where(
+            Alert.item_kind == "message",
+            Alert.item_id.in_({item for _, item in keys}),
+            Alert.integration_id.in_({integration for integration, _ in keys}),
+            Alert.end > Alert.start,
+        )
+    ).all()
+    found: dict[tuple[int, str], list[Span]] = {}
+    for integration, item, start, end, evidence in rows:
+        found.setdefault((integration, item), []).append((int(start), int(end), evidence or "•••"))
+    return found
+
+
+def _disjoint(spans: list[Span], length: int) -> list[Span]:
+    """Sorted spans inside the text; overlapping detections merge under the first one's mask."""
+    kept: list[Span] = []
+    for start, end, evidence in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if end > length:
+            continue  # the text changed since the detection: this span no longer points at the value
+        if kept and start < kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(kept[-1][1], end), kept[-1][2])
+            continue
+        kept.append((start, end, evidence))
+    return kept
+
+
+def _widen(start: int, end: int, spans: list[Span]) -> tuple[int, int]:
+    """``[start, end)`` grown so that it cuts no detection in half (spans are disjoint)."""
+    for s, e, _ in spans:
+        if s < end and e > start:
+            start, end = min(start, s), max(end, e)
+    return start, end
+
+
+def mask_text(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> str:
+    """``text[start:end]`` with every detection inside it replaced by its masked evidence."""
+    end = len(text) if end is None else end
+    out, position = [], start
+    for s, e, evidence in spans:
+        if s >= start and e <= end:
+            out += [text[position:s], evidence]
+            position = e
+    out.append(text[position:end])
+    return "".join(out)
+
+
 def snippet(
-    text: str | None, query: str | None, title: str | None = None, width: int = SNIPPET_CHARS
+    text: str | None,
+    query: str | None,
+    title: str | None = None,
+    width: int = SNIPPET_CHARS,
+    spans: list[Span] | None = None,
 ) -> Snippet:
-    """The text around the first case-insensitive occurrence of ``query`` (or the text's start)."""
+    """The text around the first case-insensitive occurrence of ``query`` (or the text's start), with the
+    detected values in ``spans`` masked (a match inside a detection shows its mask)."""
     body = text or ""
+    kept = _disjoint(spans or [], len(body))
     if query:
         found = re.search(re.escape(query), body, re.IGNORECASE)
         if found:
-            start, end = found.span()
-            lead = max(0, start - width)
-            tail = min(len(body), end + width)
+            start, end = _widen(*found.span(), kept)
+            lead = _widen(max(0, start - width), start, kept)[0]
+            tail = _widen(end, min(len(body), end + width), kept)[1]
             return Snippet(
-                ("…" if lead else "") + body[lead:start],
-                body[start:end],
-                body[end:tail] + ("…" if tail < len(body) else ""),
+                ("…" if lead else "") + mask_text(body, kept, lead, start),
+                mask_text(body, kept, start, end),
+                mask_text(body, kept, end, tail) + ("…" if tail < len(body) else ""),
                 "text",
             )
         if title and re.search(re.escape(query), title, re.IGNORECASE):
-            return Snippet(_clip(body, 2 * width), "", "", "title")
-    return Snippet(_clip(body, 2 * width), "", "", "none")
+            return Snippet(_clip(mask_text(body, kept), 2 * width), "", "", "title")
+    return Snippet(_clip(mask_text(body, kept), 2 * width), "", "", "none")
 
 
 def _clip(text: str, width: int) -> str:
@@ -196,7 +260,9 @@ def search_messages(session: Session, q: MessageQuery) -> SearchPage:
     rows = session.execute(
         query.order_by(m.Message.created_at.desc(), m.Message.id.desc()).limit(limit).offset(q.offset)
     ).all()
-    findings = _findings_of(session, [(msg.integration_id, msg.message_id) for msg, _ in rows])
+    keys = [(msg.integration_id, msg.message_id) for msg, _ in rows]
+    findings = _findings_of(session, keys)
+    spans = detected_spans(session, keys)
     items = []
     for message, conv in rows:
         items.append(
@@ -212,7 +278,12 @@ def search_messages(session: Session, q: MessageQuery) -> SearchPage:
                 user_email=conv.user_email if conv is not None else None,
                 agent_id=message.gpt_id or message.project_id,
                 purged=is_purged(message),
-                snippet=snippet(message.text, q.text, conv.title if conv is not None else None),
+                snippet=snippet(
+                    message.text,
+                    q.text,
+                    conv.title if conv is not None else None,
+                    spans=spans.get((message.integration_id, message.message_id)),
+                ),
                 finding_ids=findings.get((message.integration_id, message.message_id), []),
             )
         )
@@ -277,6 +348,7 @@ def conversation_detail(session: Session, conversation_row_id: int) -> dict[str,
         ):
             attached.setdefault(link.message_id, []).append(link.name or link.file_id)
     message_findings = _findings_of(session, [(integration, i) for i in message_ids])
+    spans = detected_spans(session, [(integration, i) for i in message_ids])
     file_findings = _findings_of(session, [(integration, f.file_id) for f in files], kind="file")
     finding_ids = sorted({i for ids in (*message_findings.values(), *file_findings.values()) for i in ids})
     findings = (
@@ -339,7 +411,11 @@ def conversation_detail(session: Session, conversation_row_id: int) -> dict[str,
                 "role": row.role,
                 "tool_name": row.tool_name,
                 "created_at": _iso(row.created_at),
-                "text": row.text,
+                "text": mask_text(
+                    row.text, _disjoint(spans.get((integration, row.message_id), []), len(row.text))
+                )
+                if row.text
+                else row.text,
                 "purged": is_purged(row),
                 "agent_id": row.gpt_id or row.project_id,
                 "files": attached.get(row.message_id, []),

@@ -208,7 +208,7 @@ class MessageOut(BaseModel):
     role: str | None
     tool_name: str | None
     created_at: datetime | None
-    text: str | None
+    text: str | None  # detected values masked (the clear value: the audited reveal on the finding)
     purged: bool
     agent_id: str | None
     files: list[str]
