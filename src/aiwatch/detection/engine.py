@@ -30,7 +30,7 @@ from aiwatch.detection.builtin import AGGREGATES, BUILTIN_DETECTORS
 from aiwatch.detection.catalog import Catalog, PatternSpec, RuleSpec, builtin_catalog
 from aiwatch.detection.masking import hmac_hasher, mask, masker
 from aiwatch.detection.types import Detection, Detector, EncodedSegment, Where
-from aiwatch.detection.validators import Verdict, get_validator
+from aiwatch.detection.validators import Verdict, get_validator, hyperscan_narrowing
 from aiwatch.domain import Sensitivity, Severity
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,10 @@ class Engine:
                 flag |= hyperscan.HS_FLAG_CASELESS
             # Byte mode even for "unicode" patterns: UCP forbids \b, and {W} already admits every UTF-8 byte
             # of a non-ASCII letter; Python then checks the real Unicode semantics on the candidate.
-            expressions.append(_loosen_repeats(_expand(pattern.spec.regex, for_hyperscan=True)))
+            # A validator may allow a tighter candidate expression (see validators.hyperscan_narrowing).
+            narrowed = hyperscan_narrowing(pattern.spec.regex, (name for name, _ in pattern.validators))
+            expression = narrowed if narrowed is not None else pattern.spec.regex
+            expressions.append(_loosen_repeats(_expand(expression, for_hyperscan=True)))
             ids.append(index)
             flags.append(flag)
         self._windows = [_max_width(p) for p in self.patterns]

@@ -308,6 +308,61 @@ def _phone(value: str, match: str) -> Verdict | None:
     return _phone_verdict(value)
 
 
+# Hyperscan-side narrowing of the catalog's main phone pattern. In logs, nearly every candidate of it is an IP
+# address (or another run of short digit groups joined by dots) that `_phone` rejects at once, and each costs
+# several Hyperscan callbacks, a region to re-check and a Python match. Hyperscan may leave out exactly the
+# matches made only of 2-3 digit groups joined by ".", with no "+"/"00" prefix, area code in parentheses or
+# extension: `_phone` rejects all of them (a "." and no run of 4+ digits). The expression below is the union
+# of the pattern's matches that differ in one of those points, so it reports a subset of the pattern's match
+# ends that still holds the end of every value `_phone` accepts. The left-out shape is closed under taking a
+# prefix, so an accepted match is never a prefix of a left-out one (a region cut short there would let Python
+# find the shorter match). Python re re-checks the exact catalog pattern as before. Keyed by the exact
+# catalog text: an edited pattern simply loses the narrowing.
+_PH_PREFIXES = r"\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]?"
+_PH_ANY = rf"(?:{_PH_PREFIXES}|\b)"  # a prefix or none
+_PH_AREA = r"(?:\(\d{1,5}\)[ .-]?)"
+_PH_GROUP = r"[ .-]\d{2,8}"
+_PH_GROUPS = rf"(?:{_PH_GROUP}){{1,4}}"
+_PH_EXT = r"(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6})"
+
+
+def _ph_one_group(special: str) -> str:
+    """1-4 groups, one of which is ``special``."""
+
+    def groups(low: int, high: int) -> str:  # Hyperscan rejects {0} and {0,0}
+        return "" if high == 0 else f"(?:{_PH_GROUP}){{{low},{high}}}"
+
+    return "(?:" + "|".join(f"{groups(k, k)}{special}{groups(0, 3 - k)}" for k in range(4)) + ")"
+
+
+_PH_LONG_GROUP = _ph_one_group(r"[ .-]\d{4,8}")
+_PH_UNDOTTED_GROUP = _ph_one_group(r"[ -]\d{2,8}")
+PHONE_PATTERN = rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b"
+_PHONE_NOT_DOTTED_SHORT = "|".join(
+    (
+        rf"(?:{_PH_PREFIXES}){_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # a "+" or "00" prefix
+        rf"{_PH_ANY}{_PH_AREA}\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # an area code in parentheses
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}\b",  # an extension
+        rf"{_PH_ANY}{_PH_AREA}?\d{{4,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # a long first group
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_LONG_GROUP}{_PH_EXT}?\b",  # a long later group
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_UNDOTTED_GROUP}{_PH_EXT}?\b",  # a space or dash
+    )
+)
+HYPERSCAN_NARROWING: dict[tuple[str, str], str] = {
+    ("phone", PHONE_PATTERN): _PHONE_NOT_DOTTED_SHORT,
+}
+
+
+def hyperscan_narrowing(regex: str, validator_names: Iterable[str]) -> str | None:
+    """A tighter Hyperscan candidate expression for ``regex`` when one of its validators rejects in bulk what
+    the tighter expression leaves out (None: scan the pattern itself)."""
+    for name in validator_names:
+        narrowed = HYPERSCAN_NARROWING.get((name, regex))
+        if narrowed is not None:
+            return narrowed
+    return None
+
+
 _ZERO_TRUNK_REGIONS = ("GB", "DE", "FR", "NL", "IT", "AU", "IN", "BR")  # national numbers written with 0…
 _NO_TRUNK_REGIONS = ("US", "IT", "ES", "DK", "PL")
 
