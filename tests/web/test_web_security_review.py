@@ -361,3 +361,30 @@ def test_explorer_never_shows_detected_values_in_clear(populated: Console) -> No
             assert html.escape(clear, quote=False) not in page and clear not in page
             hits = api.get("/api/explorer/messages", params={"q": clear[:12], "limit": 500}).text
             assert clear not in hits
+
+
+def test_stored_names_and_patterns_are_rendered_escaped(populated: Console) -> None:
+    """Org-rule names and patterns and exclusion notes are typed by people: every page shows them as text."""
+    with populated.client("admin") as admin:
+        created = admin.post(
+            "/api/org-rules",
+            json={"slug": "review_xss", "name": XSS, "kind": "keyword", "patterns": [XSS[:30]]},
+        )
+        assert created.status_code == 201, created.text
+        excluded = admin.post(
+            "/api/exclusions",
+            json={"kind": "keyword", "value": "review-xss", "scope_kind": "everywhere", "note": XSS},
+        )
+        assert excluded.status_code == 201, excluded.text
+        pages = [
+            admin.get("/policies/org-rules"),
+            admin.post("/policies/org-rules/custom.review_xss/replay"),
+            admin.get("/policies/exclusions"),
+            admin.get("/settings"),  # the audit log lists the new rule's id and the change details
+        ]
+        admin.delete("/api/org-rules/custom.review_xss")
+        admin.delete(f"/api/exclusions/{excluded.json()['id']}")
+    for page in pages:
+        assert page.status_code == 200, (page.url, page.status_code)
+        assert "<script>alert(1)</script>" not in page.text and "<img src=x" not in page.text, page.url
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
