@@ -57,6 +57,13 @@ def _phone_texts(count: int = 400, seed: int = 5) -> list[str]:
         lambda: ip(),
         lambda: f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T{digits(2)}:{digits(2)}:00Z",
         lambda: f"{digits(5)}.{digits(3)}",
+        lambda: f"{rng.choice(['19', '20'])}{digits(2)}{rng.choice('.-')}{digits(2)}",
+        lambda: f"20{digits(2)}-{digits(2)}-{digits(2)}{rng.choice(['T10:00', ' 10:00', '-' + digits(3)])}",
+        lambda: (
+            f"{rng.choice(['19', '20', '21', '18'])}{digits(2)}.{digits(2)}.{digits(rng.randrange(2, 5))}"
+        ),
+        lambda: f"{digits(4)}-{digits(2)}",
+        lambda: f"{digits(3)}.{digits(2)}-{digits(3)}",
     ]
     glue = [" ", ", ", " call ", " from ", "\n", " tel. ", " | ", "/", " - ", ".", "\t"]
     out = []
@@ -107,7 +114,7 @@ def test_narrowed_phone_ends_are_pattern_ends_and_keep_every_accepted_value() ->
                 accepted += 1
                 assert match.end() in narrowed_ends, (text, match.group(0))
     assert accepted > 100  # the texts do hold accepted phone numbers
-    assert left_out > 100  # and the narrowing does leave out IP addresses and versions
+    assert left_out > 100  # and the narrowing does leave out IP addresses, versions and dates
 
 
 def test_engine_with_narrowing_reports_what_the_catalog_pattern_reports(

@@ -309,15 +309,17 @@ def _phone(value: str, match: str) -> Verdict | None:
 
 
 # Hyperscan-side narrowing of the catalog's main phone pattern. In logs, nearly every candidate of it is an IP
-# address (or another run of short digit groups joined by dots) that `_phone` rejects at once, and each costs
-# several Hyperscan callbacks, a region to re-check and a Python match. Hyperscan may leave out exactly the
-# matches made only of 2-3 digit groups joined by ".", with no "+"/"00" prefix, area code in parentheses or
-# extension: `_phone` rejects all of them (a "." and no run of 4+ digits). The expression below is the union
-# of the pattern's matches that differ in one of those points, so it reports a subset of the pattern's match
-# ends that still holds the end of every value `_phone` accepts. The left-out shape is closed under taking a
-# prefix, so an accepted match is never a prefix of a left-out one (a region cut short there would let Python
-# find the shorter match). Python re re-checks the exact catalog pattern as before. Keyed by the exact
-# catalog text: an edited pattern simply loses the narrowing.
+# address (or another run of short digit groups joined by dots) or the date of a timestamp ("2026-08" of
+# "2026-08-01T09:15"), which `_phone` rejects at once; each costs Hyperscan callbacks, a region to re-check
+# and a Python match. Hyperscan may leave out two shapes (no "+"/"00" prefix, area code in parentheses or
+# extension in either): 2-3 digit groups joined by "." (rejected: a "." and no run of 4+ digits), and a year
+# 19xx/20xx followed by one or two 2-digit groups joined by "." or "-" (rejected: the date part of a
+# timestamp). The expression below is the union of the pattern's matches that differ from both shapes in
+# some point, so it reports a subset of the pattern's match ends that still holds the end of every value
+# `_phone` accepts. Both left-out shapes are closed under taking a prefix, so an accepted match is never a
+# prefix of a left-out one (a region cut short there would let Python find the shorter match). Python re
+# re-checks the exact catalog pattern as before. Keyed by the exact catalog text: an edited pattern simply
+# loses the narrowing. tests/detection/test_detection_candidates.py checks both properties.
 _PH_PREFIXES = r"\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]?"
 _PH_ANY = rf"(?:{_PH_PREFIXES}|\b)"  # a prefix or none
 _PH_AREA = r"(?:\(\d{1,5}\)[ .-]?)"
@@ -335,21 +337,27 @@ def _ph_one_group(special: str) -> str:
     return "(?:" + "|".join(f"{groups(k, k)}{special}{groups(0, 3 - k)}" for k in range(4)) + ")"
 
 
+_PH_SPACED = _ph_one_group(r"[ ]\d{2,8}")
 _PH_LONG_GROUP = _ph_one_group(r"[ .-]\d{4,8}")
-_PH_UNDOTTED_GROUP = _ph_one_group(r"[ -]\d{2,8}")
+_PH_3_DIGIT_GROUP = _ph_one_group(r"[ .-]\d{3,8}")
+_PH_UNDOTTED = _ph_one_group(r"[ -]\d{2,8}")
+_PH_NOT_A_YEAR = r"(?:\d{5}|(?:[03-9]\d|1[0-8]|2[1-9])\d\d)"  # 5 digits, or 4 not starting 19/20
 PHONE_PATTERN = rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b"
-_PHONE_NOT_DOTTED_SHORT = "|".join(
+_PHONE_NOT_LEFT_OUT = "|".join(
     (
         rf"(?:{_PH_PREFIXES}){_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # a "+" or "00" prefix
         rf"{_PH_ANY}{_PH_AREA}\d{{2,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # an area code in parentheses
         rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_GROUPS}{_PH_EXT}\b",  # an extension
-        rf"{_PH_ANY}{_PH_AREA}?\d{{4,5}}{_PH_GROUPS}{_PH_EXT}?\b",  # a long first group
-        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_LONG_GROUP}{_PH_EXT}?\b",  # a long later group
-        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_UNDOTTED_GROUP}{_PH_EXT}?\b",  # a space or dash
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_SPACED}{_PH_EXT}?\b",  # a space between groups
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,5}}{_PH_LONG_GROUP}{_PH_EXT}?\b",  # a later group of 4+ digits
+        rf"{_PH_ANY}{_PH_AREA}?{_PH_NOT_A_YEAR}{_PH_GROUPS}{_PH_EXT}?\b",  # a long first group, not a year
+        rf"{_PH_ANY}{_PH_AREA}?\d{{4,5}}(?:{_PH_GROUP}){{3,4}}{_PH_EXT}?\b",  # 4+ digits, then 3+ groups
+        rf"{_PH_ANY}{_PH_AREA}?\d{{4,5}}{_PH_3_DIGIT_GROUP}{_PH_EXT}?\b",  # 4+ digits, a 3+ digit group
+        rf"{_PH_ANY}{_PH_AREA}?\d{{2,3}}{_PH_UNDOTTED}{_PH_EXT}?\b",  # short first group, a space or dash
     )
 )
 HYPERSCAN_NARROWING: dict[tuple[str, str], str] = {
-    ("phone", PHONE_PATTERN): _PHONE_NOT_DOTTED_SHORT,
+    ("phone", PHONE_PATTERN): _PHONE_NOT_LEFT_OUT,
 }
 
 
