@@ -251,7 +251,7 @@ class FindingPage(BaseModel):
     offset: int
 
 
-class AlertOut(BaseModel):
+class FindingAlertOut(BaseModel):
     id: int
     rule: str
     item: dict[str, str]
@@ -264,8 +264,8 @@ class AlertOut(BaseModel):
     finding_id: int | None
 
 
-class AlertPage(BaseModel):
-    items: list[AlertOut]
+class FindingAlertPage(BaseModel):
+    items: list[FindingAlertOut]
     total: int
     limit: int
     offset: int
@@ -277,7 +277,7 @@ class FindingDetailOut(FindingOut):
     security_context: str
     user: dict[str, str | None] | None = None
     agent: dict[str, str | None] | None = None
-    alerts: list[AlertOut]
+    alerts: list[FindingAlertOut]
     context: list[dict[str, Any]] = Field(
         description="Conversation context of message alerts: neighbouring messages as masked segments"
     )
@@ -465,22 +465,22 @@ def get_finding(
         return FindingDetailOut(**load_detail(session, finding_id))
 
 
-@router.get("/findings/{finding_id}/alerts", response_model=AlertPage, summary="A finding's alerts")
+@router.get("/findings/{finding_id}/alerts", response_model=FindingAlertPage, summary="A finding's alerts")
 def finding_alerts(
     finding_id: int,
     request: Request,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     principal: Principal = require(Role.VIEWER),
-) -> AlertPage:
+) -> FindingAlertPage:
     with request.app.state.sessions() as session:
         finding = session.get(Finding, finding_id)
         if finding is None:
             raise HTTPException(404, f"no finding with id {finding_id}")
         total = session.scalar(select(func.count(Alert.id)).where(Alert.finding_id == finding_id)) or 0
         alerts = list_alerts(session, finding_id=finding_id, limit=limit, offset=offset)
-        items = [AlertOut(**alert_json(a)) for a in alerts]
-    return AlertPage(items=items, total=total, limit=limit, offset=offset)
+        items = [FindingAlertOut(**alert_json(a)) for a in alerts]
+    return FindingAlertPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/findings/{finding_id}/resolve", response_model=FindingOut, summary="Resolve a finding")
