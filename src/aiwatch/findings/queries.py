@@ -193,6 +193,10 @@ def finding_detail(session: Session, finding_id: int, *, neighbours: int = 2) ->
         }
     contexts = []
     for alert in alerts:
+        if alert.item_kind == "conversation":
+            # A detection in the title: the conversation header is the context (no messages to show).
+            contexts.append({"alert_id": alert.id, "conversation_id": alert.item_id, "messages": []})
+            continue
         if alert.item_kind != "message":
             continue
         message = session.scalar(
@@ -358,6 +362,7 @@ def masked_context(session: Session, finding_id: int, detail: dict[str, Any], *,
     contexts = detail.get("context", [])[:limit]
     detail["context"] = contexts
     integration_id = detail["integration_id"]
+    _masked_titles(session, integration_id, contexts)
     message_ids = {msg["message_id"] for ctx in contexts for msg in ctx["messages"]}
     if not message_ids:
         return
@@ -393,6 +398,43 @@ def masked_context(session: Session, finding_id: int, detail: dict[str, Any], *,
             msg["purged"] = not text
 
 
+def _masked_titles(session: Session, integration_id: int, contexts: list[dict[str, Any]]) -> None:
+    """Adds ``title_segments`` (the conversation's title, every detection in it masked, this alert's one
+    marked as the match) and ``conversation_row_id`` (for the explorer link) to each context."""
+    ids = {ctx["conversation_id"] for ctx in contexts}
+    if not ids:
+        return
+    rows = {
+        conversation_id: (row_id, title)
+        for row_id, conversation_id, title in session.execute(
+            select(m.Conversation.id, m.Conversation.conversation_id, m.Conversation.title).where(
+                m.Conversation.integration_id == integration_id, m.Conversation.conversation_id.in_(ids)
+            )
+        )
+    }
+    spans: dict[str, list[tuple[int, int, str, int]]] = {}
+    for alert in session.scalars(
+        select(Alert).where(
+            Alert.integration_id == integration_id,
+            Alert.item_kind == "conversation",
+            Alert.field == "title",
+            Alert.item_id.in_(ids),
+            Alert.end > Alert.start,
+        )
+    ):
+        spans.setdefault(alert.item_id, []).append((alert.start, alert.end, alert.evidence, alert.id))
+    for ctx in contexts:
+        row_id, title = rows.get(ctx["conversation_id"], (None, None))
+        ctx["conversation_row_id"] = row_id
+        own = [
+            (start, end, evidence, alert_id == ctx["alert_id"])
+            for start, end, evidence, alert_id in spans.get(ctx["conversation_id"], [])
+            if end <= len(title or "")  # a title renamed since: its old spans point nowhere
+        ]
+        focus = next(((start, end) for start, end, _, mine in own if mine), None)
+        ctx["title_segments"] = _segments(title, own, focus) if title else []
+
+
 @dataclass(frozen=True)
 class Revealed:
     """The clear matched value of an alert, or why it cannot be shown."""
@@ -407,6 +449,12 @@ def _item_text(session: Session, alert: Alert) -> str | None:
     if alert.item_kind == "message":
         return session.scalar(
             select(m.Message.text).where(m.Message.integration_id == iid, m.Message.message_id == key)
+        )
+    if alert.item_kind == "conversation" and alert.field == "title":
+        return session.scalar(
+            select(m.Conversation.title).where(
+                m.Conversation.integration_id == iid, m.Conversation.conversation_id == key
+            )
         )
     if alert.item_kind == "file":
         return session.scalar(

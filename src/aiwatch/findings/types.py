@@ -10,7 +10,7 @@ from typing import Any
 
 from aiwatch.domain import Severity
 
-ITEM_KINDS = ("message", "file", "agent_config", "memory", "canvas_version", "log_event")
+ITEM_KINDS = ("message", "conversation", "file", "agent_config", "memory", "canvas_version", "log_event")
 SUBJECT_KINDS = ("user", "agent")
 FINDING_STATUSES = ("open", "resolved")
 

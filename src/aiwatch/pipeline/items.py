@@ -59,8 +59,17 @@ class ScanItem:
     context: dict[str, Any] | None = None
 
 
-def _pending(model: Any, kind: str, integration_id: int, fingerprint: str, after: int) -> Any:
+def _pending(
+    model: Any, kind: str, integration_id: int, fingerprint: str, after: int, *, null_safe: bool = False
+) -> Any:
     state = ScanState
+    # NULL-safe comparison where content may appear later (a conversation listed before its title exists):
+    # a plain != against a NULL stored hash is never true, so the new title would never be scanned.
+    changed = (
+        state.content_hash.is_distinct_from(model.content_hash)
+        if null_safe
+        else state.content_hash != model.content_hash
+    )
     return (
         select(model)
         .outerjoin(
@@ -76,7 +85,7 @@ def _pending(model: Any, kind: str, integration_id: int, fingerprint: str, after
             model.id > after,
             or_(
                 state.id.is_(None),
-                state.content_hash != model.content_hash,
+                changed,
                 state.fingerprint != fingerprint,
             ),
         )
@@ -118,6 +127,33 @@ def messages(
                 observed_at=_when(row.created_at),
                 agent_id=row.gpt_id or row.project_id,
                 app_id=message_app(row.role, row.tool_name),
+                context={"conversation_id": row.conversation_id},
+            )
+        )
+    return items
+
+
+def conversations(
+    session: Session, integration_id: int, fingerprint: str, after: int, limit: int
+) -> list[ScanItem]:
+    """Conversation titles: ChatGPT writes them from the first prompt and users rename them, so they hold
+    whatever the prompt held (scanned as prompt text)."""
+    query = _pending(m.Conversation, "conversation", integration_id, fingerprint, after, null_safe=True)
+    items = []
+    for row in session.scalars(query.limit(limit)).all():
+        raw = row.raw if isinstance(row.raw, dict) else {}
+        agent = raw.get("gpt_id") or raw.get("project_id")
+        items.append(
+            ScanItem(
+                kind="conversation",
+                row_id=row.id,
+                content_hash=row.content_hash,
+                item_id=row.conversation_id,
+                subject_kind="user",
+                subject_id=row.user_id or "unknown-user",
+                texts=(("title", row.title, Where.PROMPT),) if row.title else (),
+                observed_at=_when(row.last_active_at or row.created_at),
+                agent_id=str(agent)[:255] if isinstance(agent, str) and agent else None,
                 context={"conversation_id": row.conversation_id},
             )
         )
@@ -315,6 +351,7 @@ def _text_fields(data: Any, raw: str) -> list[tuple[str, str]]:
 
 SOURCES = {
     "message": messages,
+    "conversation": conversations,
     "file": files,
     "agent_config": agent_configs,
     "memory": memories,

@@ -62,6 +62,7 @@ RATE_SMOOTHING = 0.3  # weight of the latest batch in the moving average of item
 
 ITEM_MODELS = {
     "message": m.Message,
+    "conversation": m.Conversation,
     "file": m.StoredFile,
     "agent_config": m.AgentConfig,
     "memory": m.Memory,

@@ -231,6 +231,7 @@ class Conversation(Base):
     user_id: Mapped[str | None] = mapped_column(ID)
     user_email: Mapped[str | None] = mapped_column(String(320))
     title: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the title (scanned)
     created_at: Mapped[datetime | None]
     last_active_at: Mapped[datetime | None]
     removed_by_admin: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -81,7 +81,8 @@ _SPECS: dict[type[Base], _Spec] = {
         ("integration_id", "agent_id", "config_id"), ("name", "description", "instructions", "tools", "files")
     ),
     AgentSharedUser: _Spec(("integration_id", "agent_id", "user_id")),
-    Conversation: _Spec(("integration_id", "conversation_id")),
+    # The title is scanned (a summary of the first prompt, or what the user renamed it to).
+    Conversation: _Spec(("integration_id", "conversation_id"), ("title",)),
     # Same hash as aiwatch.sync.merge.content_hash: SHA-256 of the message text.
     Message: _Spec(("integration_id", "message_id"), ("text",)),
     StoredFile: _Spec(("integration_id", "kind", "file_id"), ("extracted_text",)),
