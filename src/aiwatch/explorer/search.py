@@ -6,8 +6,9 @@ literal) bounded by the filters and by ``SEARCH_ROW_LIMIT`` matches: a substring
 index. Message bodies may have been purged by retention: such a message has a ``content_hash`` (it had text)
 but no text any more, and says so instead of showing a body.
 
-Detected values stay masked here too (snippets and conversation text show each alert's masked evidence in
-place of its span): the clear value is only ever shown by the audited reveal on the finding.
+Detected values stay masked here too (snippets, conversation text and conversation titles show each alert's
+masked evidence in place of its span): the clear value is only ever shown by the audited reveal on the
+finding. The search itself still matches the stored (clear) title and text.
 """
 
 from __future__ import annotations
@@ -105,19 +106,23 @@ def is_purged(message: m.Message) -> bool:
 Span = tuple[int, int, str]  # start, end (in the message text) and the masked evidence shown instead
 
 
-def detected_spans(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[Span]]:
-    """Where detections sit in each message's text, with their masked evidence: every alert with a span,
-    suppressed ones too (an excluded value is still a value)."""
+def detected_spans(
+    session: Session, keys: list[tuple[int, str]], kind: str = "message", field: str | None = None
+) -> dict[tuple[int, str], list[Span]]:
+    """Where detections sit in each item's text (messages, or with ``kind="conversation", field="title"``
+    conversation titles), with their masked evidence: every alert with a span, suppressed ones too (an
+    excluded value is still a value)."""
     if not keys:
         return {}
-    rows = session.execute(
-        select(Alert.integration_id, Alert.item_id, Alert.start, Alert.end, Alert.evidence).where(
-            Alert.item_kind == "message",
-            Alert.item_id.in_({item for _, item in keys}),
-            Alert.integration_id.in_({integration for integration, _ in keys}),
-            Alert.end > Alert.start,
-        )
-    ).all()
+    query = select(Alert.integration_id, Alert.item_id, Alert.start, Alert.end, Alert.evidence).where(
+        Alert.item_kind == kind,
+        Alert.item_id.in_({item for _, item in keys}),
+        Alert.integration_id.in_({integration for integration, _ in keys}),
+        Alert.end > Alert.start,
+    )
+    if field is not None:
+        query = query.where(Alert.field == field)
+    rows = session.execute(query).all()
     found: dict[tuple[int, str], list[Span]] = {}
     for integration, item, start, end, evidence in rows:
         found.setdefault((integration, item), []).append((int(start), int(end), evidence or "•••"))
@@ -155,6 +160,18 @@ def mask_text(text: str, spans: list[Span], start: int = 0, end: int | None = No
             position = e
     out.append(text[position:end])
     return "".join(out)
+
+
+def title_spans(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[Span]]:
+    """Detections in conversation titles, per (integration, conversation id)."""
+    return detected_spans(session, keys, kind="conversation", field="title")
+
+
+def masked_title(title: str | None, spans: list[Span] | None) -> str | None:
+    """The title with every detected value replaced by its masked evidence."""
+    if not title:
+        return title
+    return mask_text(title, _disjoint(spans or [], len(title)))
 
 
 def snippet(
@@ -263,6 +280,7 @@ def search_messages(session: Session, q: MessageQuery) -> SearchPage:
     keys = [(msg.integration_id, msg.message_id) for msg, _ in rows]
     findings = _findings_of(session, keys)
     spans = detected_spans(session, keys)
+    titles = title_spans(session, [(conv.integration_id, conv.conversation_id) for _, conv in rows if conv])
     items = []
     for message, conv in rows:
         items.append(
@@ -271,7 +289,13 @@ def search_messages(session: Session, q: MessageQuery) -> SearchPage:
                 message_id=message.message_id,
                 role=message.role,
                 created_at=message.created_at,
-                conversation={"id": conv.id, "conversation_id": conv.conversation_id, "title": conv.title}
+                conversation={
+                    "id": conv.id,
+                    "conversation_id": conv.conversation_id,
+                    "title": masked_title(
+                        conv.title, titles.get((conv.integration_id, conv.conversation_id))
+                    ),
+                }
                 if conv is not None
                 else None,
                 user_id=conv.user_id if conv is not None else None,
@@ -350,7 +374,15 @@ def conversation_detail(session: Session, conversation_row_id: int) -> dict[str,
     message_findings = _findings_of(session, [(integration, i) for i in message_ids])
     spans = detected_spans(session, [(integration, i) for i in message_ids])
     file_findings = _findings_of(session, [(integration, f.file_id) for f in files], kind="file")
-    finding_ids = sorted({i for ids in (*message_findings.values(), *file_findings.values()) for i in ids})
+    conversation_key = [(integration, conv.conversation_id)]
+    title_findings = _findings_of(session, conversation_key, kind="conversation")
+    finding_ids = sorted(
+        {
+            i
+            for ids in (*message_findings.values(), *file_findings.values(), *title_findings.values())
+            for i in ids
+        }
+    )
     findings = (
         list(session.scalars(select(Finding).where(Finding.id.in_(finding_ids)).order_by(Finding.id)))
         if finding_ids
@@ -395,7 +427,7 @@ def conversation_detail(session: Session, conversation_row_id: int) -> dict[str,
         "id": conv.id,
         "conversation_id": conv.conversation_id,
         "integration_id": integration,
-        "title": conv.title,
+        "title": masked_title(conv.title, title_spans(session, conversation_key).get(conversation_key[0])),
         "user": {
             "id": conv.user_id,
             "email": conv.user_email or (user.email if user else None),
