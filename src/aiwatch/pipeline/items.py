@@ -63,8 +63,8 @@ def _pending(
     model: Any, kind: str, integration_id: int, fingerprint: str, after: int, *, null_safe: bool = False
 ) -> Any:
     state = ScanState
-    # NULL-safe comparison where content may appear later (a conversation listed before its title exists):
-    # a plain != against a NULL stored hash is never true, so the new title would never be scanned.
+    # NULL-safe comparison for conversations: a row stored without a hash (written outside the repositories)
+    # and hashed later must still count as changed; a plain != against NULL is never true.
     changed = (
         state.content_hash.is_distinct_from(model.content_hash)
         if null_safe
@@ -138,7 +138,10 @@ def conversations(
 ) -> list[ScanItem]:
     """Conversation titles: ChatGPT writes them from the first prompt and users rename them, so they hold
     whatever the prompt held (scanned as prompt text)."""
-    query = _pending(m.Conversation, "conversation", integration_id, fingerprint, after, null_safe=True)
+    # Untitled conversations are no items (nothing to scan); once a title arrives they are pending.
+    query = _pending(
+        m.Conversation, "conversation", integration_id, fingerprint, after, null_safe=True
+    ).where(m.Conversation.title.is_not(None), m.Conversation.title != "")
     items = []
     for row in session.scalars(query.limit(limit)).all():
         raw = row.raw if isinstance(row.raw, dict) else {}
@@ -151,7 +154,7 @@ def conversations(
                 item_id=row.conversation_id,
                 subject_kind="user",
                 subject_id=row.user_id or "unknown-user",
-                texts=(("title", row.title, Where.PROMPT),) if row.title else (),
+                texts=(("title", row.title, Where.PROMPT),),
                 observed_at=_when(row.last_active_at or row.created_at),
                 agent_id=str(agent)[:255] if isinstance(agent, str) and agent else None,
                 context={"conversation_id": row.conversation_id},

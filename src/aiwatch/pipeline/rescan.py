@@ -69,6 +69,8 @@ ITEM_MODELS = {
     "canvas_version": m.CanvasVersion,
     "log_event": m.LogEvent,
 }
+# Rows that are items only when they hold content: a conversation is scanned for its title alone.
+ITEM_FILTERS = {"conversation": (m.Conversation.title.is_not(None), m.Conversation.title != "")}
 
 
 class RescanError(ValueError):
@@ -109,8 +111,11 @@ def count_items(session: Session) -> int:
     if not targets:
         return 0
     return sum(
-        session.scalar(select(func.count(model.id)).where(model.integration_id.in_(targets))) or 0
-        for model in ITEM_MODELS.values()
+        session.scalar(
+            select(func.count(model.id)).where(model.integration_id.in_(targets), *ITEM_FILTERS.get(kind, ()))
+        )
+        or 0
+        for kind, model in ITEM_MODELS.items()
     )
 
 
