@@ -59,17 +59,11 @@ class ScanItem:
     context: dict[str, Any] | None = None
 
 
-def _pending(
-    model: Any, kind: str, integration_id: int, fingerprint: str, after: int, *, null_safe: bool = False
-) -> Any:
+def _pending(model: Any, kind: str, integration_id: int, fingerprint: str, after: int) -> Any:
     state = ScanState
-    # NULL-safe comparison for conversations: a row stored without a hash (written outside the repositories)
-    # and hashed later must still count as changed; a plain != against NULL is never true.
-    changed = (
-        state.content_hash.is_distinct_from(model.content_hash)
-        if null_safe
-        else state.content_hash != model.content_hash
-    )
+    # NULL-safe: an item scanned while it had no content (a file before its text was extracted, an untitled
+    # conversation) must count as changed once content arrives; a plain != against NULL is never true.
+    changed = state.content_hash.is_distinct_from(model.content_hash)
     return (
         select(model)
         .outerjoin(
@@ -139,9 +133,9 @@ def conversations(
     """Conversation titles: ChatGPT writes them from the first prompt and users rename them, so they hold
     whatever the prompt held (scanned as prompt text)."""
     # Untitled conversations are no items (nothing to scan); once a title arrives they are pending.
-    query = _pending(
-        m.Conversation, "conversation", integration_id, fingerprint, after, null_safe=True
-    ).where(m.Conversation.title.is_not(None), m.Conversation.title != "")
+    query = _pending(m.Conversation, "conversation", integration_id, fingerprint, after).where(
+        m.Conversation.title.is_not(None), m.Conversation.title != ""
+    )
     items = []
     for row in session.scalars(query.limit(limit)).all():
         raw = row.raw if isinstance(row.raw, dict) else {}
