@@ -134,6 +134,13 @@ class Engine:
             else rule.thresholds.high
             for rule in self.catalog
         }
+        # Thresholds of the selected rules only: a detection of an unselected rule never passes.
+        self._pass_threshold = {rule_id: self._threshold[rule_id] for rule_id in self.rules}
+        # Selected rules per place, resolved once instead of per detection.
+        self._applicable = {
+            place: frozenset(rule_id for rule_id, rule in self.rules.items() if rule.applies(place))
+            for place in Where
+        }
         self._yields = {rule.id: tuple(rule.yields_to) for rule in self.rules.values() if rule.yields_to}
         self._merge_rules = frozenset(rid for rid, rule in self.rules.items() if rule.merge_within)
         self.patterns: list[CompiledPattern] = []
@@ -146,12 +153,15 @@ class Engine:
         self._use_plugins = use_plugins
         self._plugin_names: set[str] = set()
         self._load_detectors()
-        # Detectors whose detect() takes the optional `where` (files and tool output are read differently).
-        self._where_aware = {
-            id(detector)
-            for _, detector in self._detectors
-            if "where" in inspect.signature(detector.detect).parameters
-        }
+        # (source name, bound detect, takes `where`?): files and tool output are read differently by some.
+        self._detect_calls = [
+            (name, detector.detect, "where" in inspect.signature(detector.detect).parameters)
+            for name, detector in self._detectors
+        ]
+        self._hidden_finder = plugins.load(*plugins.HIDDEN_TEXT) if "hidden" in self._plugin_names else None
+        self._encoded_finder = (
+            plugins.load(*plugins.ENCODED_SEGMENTS) if "encoded" in self._plugin_names else None
+        )
         self._local = threading.local()
 
     # ------------------------------------------------------------------------------------------ compile
@@ -265,12 +275,12 @@ class Engine:
             raise TypeError(f"scan() needs a str, not {type(text).__name__}")
         if not text:
             return []
-        where = Where(where)
+        if type(where) is not Where:
+            where = Where(where)
         found: list[Detection] = []
         visible, index_map = text, None
-        hidden_finder = plugins.load(*plugins.HIDDEN_TEXT) if "hidden" in self._plugin_names else None
-        if hidden_finder is not None:
-            hidden = hidden_finder(text)
+        if self._hidden_finder is not None:
+            hidden = self._hidden_finder(text)
             visible, index_map = hidden.clean_text, hidden.index_map
             found.extend(hidden.detections)
             for start, end, payload in hidden.payloads:
@@ -284,22 +294,19 @@ class Engine:
 
     def _scan_visible(self, text: str, where: Where, depth: int, budget: list[int]) -> list[Detection]:
         found = self._match_patterns(text, where)
-        for name, detector in self._detectors:
-            if id(detector) in self._where_aware:
-                detections = detector.detect(text, self.sensitivity, where)  # type: ignore[call-arg]
-            else:
-                detections = detector.detect(text, self.sensitivity)
+        sensitivity = self.sensitivity
+        for name, detect, takes_where in self._detect_calls:
+            detections = detect(text, sensitivity, where) if takes_where else detect(text, sensitivity)
             for detection in detections:
                 found.append(self._normalise_plugin(detection, where, name))
-        if "encoded" in self._plugin_names and depth < MAX_DECODE_DEPTH:
+        if self._encoded_finder is not None and depth < MAX_DECODE_DEPTH:
             found.extend(self._scan_encoded(text, where, depth, budget))
         return found
 
     def _scan_encoded(self, text: str, where: Where, depth: int, budget: list[int]) -> list[Detection]:
-        finder = plugins.load(*plugins.ENCODED_SEGMENTS)
         out: list[Detection] = []
         segment: EncodedSegment
-        for segment in finder(text):
+        for segment in self._encoded_finder(text):
             if budget[0] <= 0:
                 break
             budget[0] -= len(segment.decoded)
@@ -333,12 +340,14 @@ class Engine:
         if rule_id == "attack.prompt_injection" and where in INDIRECT_PLACES:
             rule_id = "attack.indirect_injection"
         rule = self.rules.get(rule_id) or self.catalog.get(rule_id)
-        changes: dict[str, Any] = {"rule": rule_id}
-        if rule is not None:
+        changes: dict[str, Any] = {}
+        if rule_id != detection.rule:
+            changes["rule"] = rule_id
+        if rule is not None and detection.severity is not rule.severity:
             changes["severity"] = rule.severity
         if not detection.detector_version:
             changes["detector_version"] = f"{source}-{rule.version if rule else '1'}"
-        return replace(detection, **changes)
+        return replace(detection, **changes) if changes else detection  # most need no copy
 
     def _match_patterns(self, text: str, where: Where) -> list[Detection]:
         if not self.patterns or not self._has_pattern_rules:
@@ -362,13 +371,16 @@ class Engine:
             if self.patterns[index].rule.id in self.rules:
                 regions[index] = [[0, len(text)]]
         found: list[Detection] = []
+        applicable = self._applicable[where]
+        evaluate, length = self._evaluate, len(text)
         for pattern_id, spans in regions.items():
             pattern = self.patterns[pattern_id]
-            if pattern.rule.id not in self.rules or not pattern.rule.applies(where):
+            if pattern.rule.id not in applicable:
                 continue
+            finditer = pattern.regex.finditer
             for start, end in spans:
-                for match in pattern.regex.finditer(text, start, end if end < len(text) else len(text)):
-                    detection = self._evaluate(pattern, match, text)
+                for match in finditer(text, start, end if end < length else length):
+                    detection = evaluate(pattern, match, text)
                     if detection is not None:
                         found.append(detection)
         return found
@@ -434,17 +446,14 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------ finish
     def _passes(self, detection: Detection) -> bool:
-        rule = self.rules.get(detection.rule)
-        if rule is None:
-            return False
-        threshold = (
-            rule.thresholds.balanced if self.sensitivity is Sensitivity.BALANCED else rule.thresholds.high
-        )
-        return detection.score >= threshold
+        threshold = self._pass_threshold.get(detection.rule)
+        return threshold is not None and detection.score >= threshold
 
     def _finish(self, found: list[Detection], where: Where) -> list[Detection]:
-        kept = [d for d in found if d.rule in self.rules and self.rules[d.rule].applies(where)]
-        kept = [d for d in self._merge_adjacent(kept) if self._passes(d)]
+        applicable = self._applicable[where]
+        kept = [d for d in found if d.rule in applicable]
+        thresholds = self._pass_threshold
+        kept = [d for d in self._merge_adjacent(kept) if d.score >= thresholds[d.rule]]
         if "pii.bulk" in self.rules:
             kept.extend(self._bulk_pii(kept))
         kept = _best_per_span(kept)
