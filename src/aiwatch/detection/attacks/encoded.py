@@ -53,28 +53,21 @@ _CODE_PUNCT = re.compile(r"[(){}\[\];=<>$|&]")
 
 def find_encoded_segments(text: str) -> list[EncodedSegment]:
     """Decoded, readable Base64/hex/URL/rot13 runs on original offsets, innermost text of nested layers."""
-    shapes = _shapes(text)
+    shapes, base64_starts = _shapes(text)
     if not shapes:
         return []
     segments: list[EncodedSegment] = []
-    candidates: list[tuple[int, int, str]] = []
-    for pattern, kind in ((_BASE64, "base64"), (_HEX_SPACED, "hex")):
-        if kind not in shapes:
-            continue
-        for match in pattern.finditer(text):
-            candidates.append((match.start(), match.end(), kind))
-            if len(candidates) >= MAX_CANDIDATES:
-                break
-    if "url" in shapes:
-        runs = itertools.islice(_PERCENT.finditer(text), MAX_CANDIDATES)
-        candidates.extend((m.start(), m.end(), "url") for m in runs)
+    candidates = _candidates(text, shapes, base64_starts)
     if candidates:
         taken: list[tuple[int, int]] = []
         has_pem = "-----BEGIN " in text  # once per text, not a backward search per candidate
-        for start, end, kind in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0])))[:MAX_CANDIDATES]:
+        for start, end, kind in candidates:
+            raw = text[start : min(end, start + MAX_SEGMENT_CHARS)]  # what _decode_segment decodes
+            if not _may_decode_to_text(raw, kind):
+                continue  # cheapest skip first: most runs (trace ids, hashes, paths) decode to no text
             if _owned_elsewhere(text, start, end, has_pem) or _overlaps(start, end, taken):
                 continue
-            segment = _decode_segment(text[start:end], kind, start, end)
+            segment = _decode_segment(raw, kind, start, end)
             if segment is not None:
                 segments.append(segment)
                 taken.append((start, end))
@@ -83,12 +76,44 @@ def find_encoded_segments(text: str) -> list[EncodedSegment]:
     return segments
 
 
+def _candidates(text: str, shapes: set[str], base64_starts: list[int]) -> list[tuple[int, int, str]]:
+    """The first `MAX_CANDIDATES` (start, end, kind) runs by start, the longer first at one start."""
+    candidates: list[tuple[int, int, str]] = []
+    if "base64" in shapes:
+        if text.isascii():  # Hyperscan's byte offsets are character offsets: match only where runs start
+            base64_runs = [_BASE64.match(text, start) for start in base64_starts]
+        else:
+            base64_runs = list(itertools.islice(_BASE64.finditer(text), MAX_CANDIDATES))
+        candidates.extend((m.start(), m.end(), "base64") for m in base64_runs if m is not None)
+    if "hex" in shapes:
+        for match in _HEX_SPACED.finditer(text):
+            candidates.append((match.start(), match.end(), "hex"))
+            if len(candidates) >= MAX_CANDIDATES:  # Base64 runs count: after 64 of them one hex run is kept
+                break
+    if "url" in shapes:
+        runs = itertools.islice(_PERCENT.finditer(text), MAX_CANDIDATES)
+        candidates.extend((m.start(), m.end(), "url") for m in runs)
+    if len(shapes - {"rot13"}) > 1:  # one kind's runs come from one left-to-right search: already in order
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+    return candidates[:MAX_CANDIDATES]
+
+
 # One Hyperscan pass tells which encodings could be present; only those run their (slower) Python regex.
+# Base64 also gets its candidates from it: the shape matches once per run of >= MIN_BASE64 alphabet
+# characters, ending MIN_BASE64 after the run's start, which is exactly where `_BASE64` matches.
 _SHAPES = (
-    ("base64", rb"[A-Za-z0-9+/_-]{%d}" % MIN_BASE64, 0),
-    ("hex", rb"(?:[0-9A-Fa-f]{2}[ :,]){7}[0-9A-Fa-f]{2}|(?:(?:\\x|0x)[0-9A-Fa-f]{2}[ ,]?){8}", 0),
-    ("url", rb"(?:%[0-9A-Fa-f]{2}[^\s%]*){4}", 0),
-    ("rot13", _ROT13_HINT.pattern.encode("ascii"), hyperscan.HS_FLAG_CASELESS),
+    ("base64", rb"(?:^|[^A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d}" % MIN_BASE64, 0),  # every match, not one
+    (
+        "hex",
+        rb"(?:[0-9A-Fa-f]{2}[ :,]){7}[0-9A-Fa-f]{2}|(?:(?:\\x|0x)[0-9A-Fa-f]{2}[ ,]?){8}",
+        hyperscan.HS_FLAG_SINGLEMATCH,
+    ),
+    ("url", rb"(?:%[0-9A-Fa-f]{2}[^\s%]*){4}", hyperscan.HS_FLAG_SINGLEMATCH),
+    (
+        "rot13",
+        _ROT13_HINT.pattern.encode("ascii"),
+        hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH,
+    ),
 )
 _shape_lock = threading.Lock()
 
@@ -100,21 +125,28 @@ def _shape_database() -> hyperscan.Database:
         expressions=[pattern for _, pattern, _ in _SHAPES],
         ids=list(range(len(_SHAPES))),
         elements=len(_SHAPES),
-        flags=[flags | hyperscan.HS_FLAG_SINGLEMATCH for _, _, flags in _SHAPES],
+        flags=[flags for _, _, flags in _SHAPES],
     )
     return database
 
 
-def _shapes(text: str) -> set[str]:
+def _shapes(text: str) -> tuple[set[str], list[int]]:
+    """The encodings that could be present, and the UTF-8 offsets of the first Base64 runs' starts."""
     found: set[str] = set()
+    base64_ends: list[int] = []
 
     def on_match(shape_id: int, start: int, end: int, flags: int, context: object) -> None:
-        del start, end, flags, context
-        found.add(_SHAPES[shape_id][0])
+        del start, flags, context
+        if shape_id:
+            found.add(_SHAPES[shape_id][0])
+        elif len(base64_ends) < MAX_CANDIDATES:
+            base64_ends.append(end)
 
     with _shape_lock:  # one scratch space: one scan at a time
         _shape_database().scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
-    return found
+    if base64_ends:
+        found.add("base64")
+    return found, [end - MIN_BASE64 for end in base64_ends]
 
 
 def _owned_elsewhere(text: str, start: int, end: int, has_pem: bool = True) -> bool:
@@ -134,6 +166,38 @@ def _owned_elsewhere(text: str, start: int, end: int, has_pem: bool = True) -> b
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < b and a < end for a, b in spans)
+
+
+# Bytes of text `_printable` can accept: tab/newline/CR, printable ASCII or a well-formed UTF-8 multibyte
+# sequence (whose printability only the full decoder judges). `_TEXT_UTF8_HEX` is the same language written
+# as hex digits, two per byte, so a hex run is judged without decoding it. Necessary conditions only.
+_TEXT_UTF8 = re.compile(
+    rb"(?:[\t\n\r\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3})+"
+)
+_CONTINUATION_HEX = "[89abAB][0-9a-fA-F]"
+_TEXT_UTF8_HEX = re.compile(
+    r"(?:0[9aAdD]|[2-6][0-9a-fA-F]|7[0-9a-eA-E]"  # tab, newline, CR, printable ASCII
+    rf"|(?:[cC][2-9a-fA-F]|[dD][0-9a-fA-F]){_CONTINUATION_HEX}"
+    rf"|[eE][0-9a-fA-F](?:{_CONTINUATION_HEX}){{2}}"
+    rf"|[fF][0-4](?:{_CONTINUATION_HEX}){{3}})+"
+)
+
+
+def _may_decode_to_text(raw: str, kind: str) -> bool:
+    """False only when `_decode_once(raw, kind)` cannot succeed: its first layer is not UTF-8 text.
+
+    Most Base64-shaped runs (trace ids, hashes, paths) decode to no text; judging them with C calls and one
+    regex skips `_decode_once`'s Python decodes and exceptions. Hex and URL runs are rare: always decoded.
+    """
+    if kind != "base64":
+        return True
+    if _TEXT_UTF8_HEX.fullmatch(raw):
+        return True  # hex digits that are text as hex: `_decode_once` tries hex first
+    body = raw.rstrip("=")
+    if len(body) % 4 == 1:
+        return False
+    standard = body.replace("-", "+").replace("_", "/")  # as urlsafe_b64decode reads it
+    return _TEXT_UTF8.fullmatch(binascii.a2b_base64(standard + "=" * (-len(body) % 4))) is not None
 
 
 def _decode_segment(raw: str, kind: str, start: int, end: int) -> EncodedSegment | None:
