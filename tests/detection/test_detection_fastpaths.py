@@ -122,12 +122,20 @@ def test_split_code_line_test_equals_the_combined_regex(text: str) -> None:
 
 def test_line_start_matching_equals_finditer() -> None:
     texts = _texts()
-    for kind, pattern in code._LINE_PATTERNS.items():
+    patterns = [
+        *(
+            (kind, pattern, code._LINE_PATTERNS_AFTER_NEWLINE[kind])
+            for kind, pattern in code._LINE_PATTERNS.items()
+        ),
+        ("ini assignment", code._INI_ASSIGNMENT, code._INI_ASSIGNMENT_AFTER_NEWLINE),
+    ]
+    for kind, pattern, after_newline in patterns:
         assert pattern.pattern.startswith("^") and pattern.flags & re.MULTILINE, kind
+        anchors = pattern.pattern.replace("[^", "[").count("^")
+        assert anchors == 1, kind  # the only line anchor is the one replaced by a newline
         for text in texts:
             expected = [(m.start(), m.end()) for m in pattern.finditer(text)]
-            fast = code._line_matches(pattern, text, code._line_starts(text))
-            assert [(m.start(), m.end()) for m in fast] == expected, (kind, text[:80])
+            assert code._line_matches(pattern, after_newline, text) == expected, (kind, text[:80])
 
 
 def test_keyed_hash_and_masker_equal_the_plain_versions() -> None:

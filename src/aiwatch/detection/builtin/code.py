@@ -2,12 +2,14 @@
 
 Both look at lines, not tokens: a block of lines that mostly look like code (statement terminators, braces,
 keywords of common languages, assignments, indentation) is code; a fenced ``` block is code when its content
-is. Cheap substring checks skip ordinary prose before any per-line work happens.
+is. Only lines that can be code are tested (one compiled pattern over the text finds them), and cheap
+substring checks skip ordinary prose and logs before any per-line work happens.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from aiwatch.detection.types import Detection
 from aiwatch.domain import Sensitivity, Severity
@@ -42,6 +44,28 @@ _CODE_LINE_AT_START = re.compile(
     """
 )
 _CODE_LINE_ANYWHERE = re.compile(r"[;{}][ \t]*(?://.*)?$|=>|->|::|&&|\|\||!=|==|\+\+|\+=")
+# A necessary condition for `_CODE_LINE_AT_START` (tests check it): each alternative cut after the part that
+# decides most lines (a call's name and "(" folded into the assignment target), without backtracking, and
+# kept inside the line. Tried right after each "\n" of the text: a pattern that begins with a literal lets
+# `re` jump from newline to newline instead of trying every position.
+_MAY_START_CODE_LINE = r"""(?x)
+    [ \t]*+(?:
+      (?=[acdefilnprstuvw\#SIUDC])  # the keywords by first letter: most lines fail here, not at each keyword
+      (?:a(?:sync|wait)|c(?:lass|onst)|def|e(?:l(?:if|se)|xcept|num|cho|xport)|f(?:rom|or|unction|unc|n)
+       |i(?:mport|f|mpl|nterface)|let|namespace|p(?:ublic|rivate|rotected|ackage)|return|s(?:tatic|truct)|try
+       |using|var|while|\#(?:include|define)|SELECT|INSERT|UPDATE|DELETE|CREATE)\b
+    | @\w
+    | [\w.\[\]"']++[^\S\n]*+(?:[+\-*/%]?=|:=|<-|\()
+    | //|/\*|\*/|\#[^\S\n]|--[^\S\n]
+    )"""
+_MAY_BE_CODE_AT_TEXT_START = re.compile(_MAY_START_CODE_LINE)
+_MAY_BE_CODE_AFTER_NEWLINE = re.compile(r"\n(?=" + _MAY_START_CODE_LINE.removeprefix("(?x)") + ")", re.X)
+# Every `_CODE_LINE_ANYWHERE` match contains one of these literals; each is looked for only when a character
+# of it that is rare in prose and logs occurs at all (a one-character `in` is a memchr).
+_ANYWHERE_LITERALS = (";", "{", "}", "=>", "->", "::", "&&", "||", "!=", "==", "++", "+=")
+# str.splitlines() also breaks lines at these; texts with any take the plain per-line pass.
+_OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_NEWLINE_THEN_NON_BLANK = re.compile(r"\n[^\S\n]*\S")  # a line (after its newline) that is not blank
 # Cheap necessary signs of an unfenced code block (statement ends, block ends, indentation, calls).
 _BLOCK_MARKERS = (";\n", "{\n", "}\n", ":\n", "\n    ", "\n\t", ")\n", "();")
 _PROSE_HINT = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+[,.]?(?: |$)")
@@ -59,40 +83,183 @@ _CODE_HINTS = (
     "SELECT ",
     " = ",
 )
+_RARE_CHARACTERS = '`~#&|!{};>\t+"()[=:'  # in prose and logs, rarest first
+
+
+def _gated(literals: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
+    """Each literal with its rarest character to look for first (None when it has no rare one)."""
+    return tuple(
+        (
+            min((c for c in literal if c in _RARE_CHARACTERS), key=_RARE_CHARACTERS.index, default=None),
+            literal,
+        )
+        for literal in literals
+    )
+
+
+_GATED_CODE_HINTS = _gated(_CODE_HINTS)
+_GATED_BLOCK_MARKERS = _gated(_BLOCK_MARKERS)
+_GATED_ANYWHERE_LITERALS = _gated(_ANYWHERE_LITERALS)
 
 
 class SourceCodeDetector:
     name = "code_source"
 
     def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]:
-        if not any(hint in text for hint in _CODE_HINTS):
-            return []
+        minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
+        if any(line_break in text for line_break in _OTHER_LINE_BREAKS):
+            return _detect_line_by_line(text, minimum)
+        lines = _CodeLines(text)
         found: list[Detection] = []
         covered: list[tuple[int, int]] = []
-        fences = _FENCE.finditer(text) if "```" in text or "~~~" in text else ()
-        for fence in fences:
-            body = fence.group(3)
-            language = fence.group(2).lower()
-            lines = [line for line in body.splitlines() if line.strip()]
-            code_lines = sum(1 for line in lines if _is_code_line(line))
-            if not lines or (
-                code_lines / len(lines) < 0.4 and language in ("", "text", "txt", "markdown", "md")
+        for fence_start, fence_end, language, body_start, body_end in _fences(text):
+            non_blank = lines.non_blank_count(body_start, body_end)
+            code_lines = lines.code_count(body_start, body_end)
+            if not non_blank or (
+                code_lines / non_blank < 0.4 and language in ("", "text", "txt", "markdown", "md")
             ):
                 continue
             score = 0.9 if code_lines >= 2 or language else 0.6
-            found.append(_detection("code.source", fence.start(3), fence.end(3), score, language or "code"))
-            covered.append(fence.span())
-        minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
-        if sum(text.count(marker) for marker in _BLOCK_MARKERS) < minimum:
-            return (
-                found  # too few code-looking line ends or indents for an unfenced block: skip the line pass
-            )
-        for start, end, code_lines in _code_blocks(text, minimum):
-            if any(s <= start < e for s, e in covered):
-                continue
-            score = min(0.95, 0.5 + 0.05 * code_lines)
-            found.append(_detection("code.source", start, end, score, "code"))
+            found.append(_detection("code.source", body_start, body_end, score, language or "code"))
+            covered.append((fence_start, fence_end))
+        if _enough_block_markers(text, minimum):  # else too few code-looking line ends or indents for a block
+            for start, end, code_lines in lines.blocks(minimum):
+                if any(s <= start < e for s, e in covered):
+                    continue
+                score = min(0.95, 0.5 + 0.05 * code_lines)
+                found.append(_detection("code.source", start, end, score, "code"))
+        # A text without any hint of code has no code: asked last, as most texts have found nothing by then.
+        return found if found and _has_code_hint(text) else []
+
+
+def _has_code_hint(text: str) -> bool:
+    """``any(hint in text for hint in _CODE_HINTS)``, looking for a hint only when its rare character occurs
+    (a one-character ``in`` is a memchr; a longer one compares along the whole text)."""
+    return any((gate is None or gate in text) and hint in text for gate, hint in _GATED_CODE_HINTS)
+
+
+def _enough_block_markers(text: str, minimum: int) -> bool:
+    """``sum(text.count(marker) for marker in _BLOCK_MARKERS) >= minimum``, stopping as soon as it is, and
+    counting a marker only when a rare character of it occurs."""
+    count = 0
+    for gate, marker in _GATED_BLOCK_MARKERS:
+        if gate is None or gate in text:
+            count += text.count(marker)
+            if count >= minimum:
+                return True
+    return False
+
+
+def _fences(text: str) -> list[tuple[int, int, str, int, int]]:
+    """(start, end, language, body start, body end) of each ``_FENCE.finditer(text)`` match."""
+    if not ("`" in text and "```" in text) and not ("~" in text and "~~~" in text):
+        return []
+    return [(*m.span(), m.group(2).lower(), *m.span(3)) for m in _FENCE.finditer(text)]
+
+
+class _CodeLines:
+    """Which lines of a text are code (``_is_code_line``), found once for the fences and the block pass.
+
+    Only for texts whose sole line break is the newline (what the compiled line patterns assume). A line is
+    tested only when it can be code: its start matches ``_MAY_START_CODE_LINE`` or it holds a literal that
+    every ``_CODE_LINE_ANYWHERE`` match contains; the others are prose or log lines (tests check both)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans: list[tuple[int, int]] | None = None
+        self._starts: list[int] = []
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """(start, end) of each code line, in order; end is at its newline or the end of the text."""
+        if self._spans is None:
+            text = self.text
+            spans = []
+            for start in sorted(_candidate_line_starts(text)):
+                end = text.find("\n", start)
+                if end < 0:
+                    end = len(text)
+                if _is_code_line(text[start:end]):
+                    spans.append((start, end))
+            self._spans = spans
+            self._starts = [start for start, _ in spans]
+        return self._spans
+
+    def code_count(self, start: int, end: int) -> int:
+        """Code lines that start in [start, end)."""
+        self.spans  # noqa: B018 - computes the starts
+        return bisect_left(self._starts, end) - bisect_left(self._starts, start)
+
+    def non_blank_count(self, start: int, end: int) -> int:
+        """Lines with a non-space character that start in [start, end), both line starts, start after a
+        newline."""
+        return len(_NEWLINE_THEN_NON_BLANK.findall(self.text, start - 1, end - 1)) if end > start else 0
+
+    def blocks(self, minimum: int) -> list[tuple[int, int, int]]:
+        """``_code_blocks(text, minimum)``: only the lines between two code lines matter (the ones after the
+        last code line of a run can only end it), and of those only how many are not blank."""
+        blocks = []
+        run_start = previous_end = -1
+        code_lines = other_lines = 0
+        for start, end in self.spans:
+            if run_start >= 0:
+                if start > previous_end + 1:
+                    other_lines += len(_NEWLINE_THEN_NON_BLANK.findall(self.text, previous_end, start - 1))
+                if other_lines > max(1, code_lines // 3):
+                    if code_lines >= minimum:
+                        blocks.append((run_start, previous_end, code_lines))
+                    run_start = -1
+            if run_start < 0:
+                run_start, code_lines, other_lines = start, 0, 0
+            code_lines += 1
+            previous_end = end
+        if run_start >= 0 and code_lines >= minimum:
+            blocks.append((run_start, previous_end, code_lines))
+        return blocks
+
+
+def _candidate_line_starts(text: str) -> set[int]:
+    """Starts of the lines that may be code lines (a superset; the newline is the only line break)."""
+    starts = {match.start() + 1 for match in _MAY_BE_CODE_AFTER_NEWLINE.finditer(text)}
+    if _MAY_BE_CODE_AT_TEXT_START.match(text):
+        starts.add(0)
+    for gate, literal in _GATED_ANYWHERE_LITERALS:
+        if gate not in text:
+            continue
+        position = text.find(literal)
+        while position >= 0:
+            starts.add(text.rfind("\n", 0, position) + 1)
+            line_end = text.find("\n", position)
+            if line_end < 0:
+                break
+            position = text.find(literal, line_end)
+    return starts
+
+
+def _detect_line_by_line(text: str, minimum: int) -> list[Detection]:
+    """The detector for texts with line breaks besides a newline (str.splitlines() knows several)."""
+    if not any(hint in text for hint in _CODE_HINTS):
+        return []
+    found: list[Detection] = []
+    covered: list[tuple[int, int]] = []
+    for fence in _FENCE.finditer(text) if "```" in text or "~~~" in text else ():
+        body = fence.group(3)
+        language = fence.group(2).lower()
+        lines = [line for line in body.splitlines() if line.strip()]
+        code_lines = sum(1 for line in lines if _is_code_line(line))
+        if not lines or (code_lines / len(lines) < 0.4 and language in ("", "text", "txt", "markdown", "md")):
+            continue
+        score = 0.9 if code_lines >= 2 or language else 0.6
+        found.append(_detection("code.source", fence.start(3), fence.end(3), score, language or "code"))
+        covered.append(fence.span())
+    if sum(text.count(marker) for marker in _BLOCK_MARKERS) < minimum:
         return found
+    for start, end, code_lines in _code_blocks(text, minimum):
+        if any(s <= start < e for s, e in covered):
+            continue
+        score = min(0.95, 0.5 + 0.05 * code_lines)
+        found.append(_detection("code.source", start, end, score, "code"))
+    return found
 
 
 def _is_code_line(line: str) -> bool:
@@ -184,6 +351,7 @@ _CONFIG_MARKERS = {
     "ini": ("[",),
     "yaml": (":\n", ": "),
 }
+_GATED_CONFIG_MARKERS = {kind: _gated(markers) for kind, markers in _CONFIG_MARKERS.items()}
 _LINE_PATTERNS = {
     # The per-line patterns, run once over the whole text: `^` is any line start; a pattern that had to
     # match the whole line still does (up to an optional CR), the others match a line prefix.
@@ -196,6 +364,25 @@ _LINE_PATTERNS = {
 _INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 
 
+# A YAML key cannot give back characters: neither class holds the character after it, so matching it
+# possessively matches the same lines, without trying every shorter key on lines that are not YAML (logs).
+_YAML_KEY, _YAML_KEY_POSSESSIVE = r"[ \t]*[\w.-]+:", r"[ \t]*+[\w.-]++:"
+
+
+def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A line-start pattern with a newline for its ``^``: it begins with a literal, so `re` looks for it by
+    jumping from newline to newline, where the pattern itself is tried at every position of the text."""
+    body = pattern.pattern.removeprefix("^").replace(_YAML_KEY, _YAML_KEY_POSSESSIVE)
+    return re.compile("\n(?:" + body + ")", pattern.flags)
+
+
+_LINE_PATTERNS_AFTER_NEWLINE = {kind: _after_newline(pattern) for kind, pattern in _LINE_PATTERNS.items()}
+# Kinds whose markers take longer to look for (several, none with a rare character) than their line scan,
+# which seldom finds enough lines: scanned first, the markers then asked only when it did.
+_SCAN_BEFORE_MARKERS = frozenset({"terraform", "ci"})
+_INI_ASSIGNMENT_AFTER_NEWLINE = _after_newline(_INI_ASSIGNMENT)
+
+
 class ConfigDetector:
     name = "code_config"
 
@@ -204,55 +391,62 @@ class ConfigDetector:
             return []
         found = []
         factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
-        starts: list[int] | None = None  # line starts, found once for all kinds
         for kind, _typical, needed in _CONFIG_KINDS:
-            if not any(marker in text for marker in _CONFIG_MARKERS[kind]):
+            scan_first = kind in _SCAN_BEFORE_MARKERS
+            if not scan_first and not _has_config_marker(text, kind):
                 continue
-            if starts is None:
-                starts = _line_starts(text)
-            hits = [m for m in _line_matches(_LINE_PATTERNS[kind], text, starts) if m.end() - m.start() < 500]
+            spans = _line_matches(_LINE_PATTERNS[kind], _LINE_PATTERNS_AFTER_NEWLINE[kind], text)
+            hits = [(start, end) for start, end in spans if end - start < 500]
             if len(hits) < max(1, round(needed * factor)):
+                continue
+            if scan_first and not _has_config_marker(text, kind):
                 continue
             if kind == "yaml" and not _yaml_nested(text, hits):
                 continue
-            if kind == "ini" and len(_INI_ASSIGNMENT.findall(text)) < 2:
+            if kind == "ini" and len(_line_matches(_INI_ASSIGNMENT, _INI_ASSIGNMENT_AFTER_NEWLINE, text)) < 2:
                 continue
             first, last = hits[0], hits[-1]
-            start = first.start() + len(first.group(0)) - len(first.group(0).lstrip())
-            end = last.start() + len(last.group(0).rstrip("\r\n"))
+            first_text = text[first[0] : first[1]]
+            start = first[0] + len(first_text) - len(first_text.lstrip())
+            end = last[0] + len(text[last[0] : last[1]].rstrip("\r\n"))
             score = min(0.95, 0.6 + 0.05 * len(hits))
             found.append(_detection("code.config", start, end, score, kind))
         return found
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    position = text.find("\n")
-    while position >= 0:
-        starts.append(position + 1)
-        position = text.find("\n", position + 1)
-    return starts
+def _has_config_marker(text: str, kind: str) -> bool:
+    """``any(marker in text for marker in _CONFIG_MARKERS[kind])``, each looked for only when its rare
+    character occurs."""
+    return any(
+        (gate is None or gate in text) and marker in text for gate, marker in _GATED_CONFIG_MARKERS[kind]
+    )
 
 
-def _line_matches(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
-    """``list(pattern.finditer(text))`` for a MULTILINE pattern that starts with ``^`` and never matches the
-    empty string: tried only at line starts (re itself would try every position of the text)."""
-    found: list[re.Match[str]] = []
-    resume = 0  # finditer continues after the previous match, which may have run over several lines
-    match = pattern.match
-    for start in starts:
-        if start < resume:
-            continue
-        hit = match(text, start)
-        if hit is not None:
-            found.append(hit)
-            resume = hit.end()
-    return found
+def _line_matches(
+    pattern: re.Pattern[str], after_newline: re.Pattern[str], text: str
+) -> list[tuple[int, int]]:
+    """Spans of ``pattern.finditer(text)`` for a MULTILINE pattern that starts with ``^`` and never matches
+    the empty string, ``after_newline`` being ``_after_newline(pattern)``: a match starts at a line start,
+    which is the text start or follows a newline (tests compare it with finditer)."""
+    spans: list[tuple[int, int]] = []
+    position = 0  # finditer goes on after the previous match, which may have run over several lines
+    while True:
+        if position == 0 or text[position - 1] == "\n":  # a line start here: finditer tries it first
+            hit = pattern.match(text, position)
+            if hit is not None:
+                spans.append(hit.span())
+                position = hit.end()
+                continue
+        hit = after_newline.search(text, position)
+        if hit is None:
+            return spans
+        spans.append((hit.start() + 1, hit.end()))
+        position = hit.end()
 
 
-def _yaml_nested(text: str, hits: list[re.Match[str]]) -> bool:
+def _yaml_nested(text: str, hits: list[tuple[int, int]]) -> bool:
     """Plain "Name: value" lines are common in prose (emails, forms); config YAML nests."""
-    indented = sum(1 for m in hits if text[m.start() : m.start() + 1] in (" ", "\t"))
+    indented = sum(1 for start, _ in hits if text[start : start + 1] in (" ", "\t"))
     return indented >= 3 and indented / len(hits) >= 0.3
 
 

@@ -1,0 +1,205 @@
+"""The fast source-code and configuration detectors give exactly the results of the plain versions.
+
+The plain versions are kept as references: ``code._detect_line_by_line`` (every line of the text tested,
+as ``str.splitlines()`` cuts them) for ``code.source``, and ``_reference_config`` below (every marker looked
+for, every pattern run with ``finditer``) for ``code.config``. Each shortcut of the fast versions is also
+checked on its own: the prefilters are necessary conditions, the gated substring checks equal the plain ones.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aiwatch.detection.builtin import code
+from aiwatch.detection.types import Detection
+from aiwatch.domain import Sensitivity
+from aiwatch.emulator import content, risks
+
+SENSITIVITIES = (Sensitivity.BALANCED, Sensitivity.HIGH)
+_PLANTERS = [getattr(risks, name) for name in sorted(dir(risks)) if name.startswith("plant_")]
+# Lines of every kind the detectors look at (code of several languages, config of every kind, prose, logs,
+# blank and white-space lines, fences, over-long lines) and characters that end lines for str.splitlines().
+LINES = [
+    "def f(x):", "    return x + 1", "class A:", "    pass", "if (a == b) { x++; }", "// comment", "x := 3",
+    "y <- 4", "SELECT * FROM t;", "-- note", "# heading", "#include <x>", "@decorator", "foo.bar(1, 2)",
+    "Return the forms by Friday.", "Import duties apply to all orders from abroad.", "else: nothing",
+    "The quick brown fox jumps over the lazy dog, again.", "", "   ", "\t", " \u00a0 ", "}", "{", ";",
+    "x = 1", "value = compute(a, b)  # the total", "a -> b", "a::b", "a && b || c", "const x = 5;",
+    "let y = [1, 2];", "    for i in range(10):", "        print(i)", "export FOO=bar", "API_KEY=abc",
+    "DEBUG=1", "[server]", "port = 80", "bind = 10.0.0.1", "apiVersion: v1", "kind: Deployment",
+    "kind: Pod", "metadata:", "  name: x", "  labels:", "    app: web", "  - name: A", "    value: b",
+    "FROM python:3.11 AS base", "RUN pip install x", "COPY . /app", "ENV A=1", 'CMD ["x"]', "WORKDIR /app",
+    "EXPOSE 80", 'resource "aws_s3_bucket" "b" {', '  bucket = "x"', "on:", "  push:", "jobs:", "  build:",
+    "    runs-on: ubuntu-latest", "    steps:", "      - uses: actions/x", "    script:", "pipeline:",
+    "image: node:20", "```", "```python", "```yaml", "```text", "~~~", "~~~md", "  ```", "````",
+    "Name: John", "Subject: hello there", "key:", "a.b.c(d);", "x" * 450 + ";", "y = " + "z" * 420,
+    "fn main() {", "func x() {", "impl A for B {", "  x += 1", "} else {", "while (true) {", "try:",
+    "except ValueError:", "import os", "from a.b import c", "async def g():", "await x", "echo hi",
+    "Some text with a semicolon; and more words here.", "Please call foo() when ready.", "terraform {",
+    'variable "x" {', 'module "m"{', 'output "o"', "[db]", "host = x", "[ ok ]", "  - item", "  - 'quoted'",
+    "stages:", "steps:", "script:", "workflow_dispatch:", "x==y", "a!=b", "i++", "p => q", "   x = 2;  ",
+    "\t\tcall();", "();", "a();", "=", ":", ": ", " = ", "function g() {", "#define X 1",
+    "public static void main(String[] a) {", "namespace x {", "using y;", "functional programming is fun",
+    "2026-01-02T10:00:00.123Z INFO  [auth] req=0a1b2c3d-9f8e GET /v1/orders from 10.1.2.3 status=200",
+    "Traceback (most recent call last):", '  File "/srv/app/x.py", line 3, in handle',
+    "    result = service.process(payload)", "TimeoutError: upstream 10.0.0.1:5432 did not answer",
+]  # fmt: skip
+LINE_BREAKS = ["\n", "\n", "\n", "\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028"]
+
+
+def _joined(rng: random.Random, count: int) -> str:
+    newline_only = rng.random() < 0.8
+    parts = []
+    for _ in range(count):
+        parts.append(rng.choice(LINES))
+        parts.append("\n" if newline_only else rng.choice(LINE_BREAKS))
+    return "".join(parts[: -1 if rng.random() < 0.5 else None])
+
+
+def _texts(count: int = 1500, seed: int = 17) -> list[str]:
+    """Chat turns from the emulator's templates (coding topics hold fences), planted risks (.env blocks,
+    keys) and texts joined from the lines above."""
+    rng = random.Random(seed)
+    out = []
+    for index in range(300):
+        topic = rng.choice(content.TOPICS)
+        values = content.slot_values(rng)
+        text = content.fill(rng.choice(topic.openers), values) + "\n\n"
+        text += content.fill(rng.choice(topic.answers), values)
+        if index % 3 == 0:
+            text += "\n" + rng.choice(_PLANTERS)(rng).text
+        out.append(text)
+    out += [_joined(rng, rng.randrange(1, 40)) for _ in range(count)]
+    return out
+
+
+TEXTS = _texts()
+NEWLINE_ONLY_TEXTS = [t for t in TEXTS if not any(b in t for b in code._OTHER_LINE_BREAKS)]
+
+
+def _reference_source(text: str, sensitivity: Sensitivity) -> list[Detection]:
+    return code._detect_line_by_line(text, 4 if sensitivity is Sensitivity.BALANCED else 3)
+
+
+def _reference_config(text: str, sensitivity: Sensitivity) -> list[Detection]:
+    """ConfigDetector as it was: every marker looked for, every pattern run over the whole text."""
+    if "\n" not in text:
+        return []
+    found = []
+    factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
+    for kind, _typical, needed in code._CONFIG_KINDS:
+        if not any(marker in text for marker in code._CONFIG_MARKERS[kind]):
+            continue
+        hits = [m for m in code._LINE_PATTERNS[kind].finditer(text) if m.end() - m.start() < 500]
+        if len(hits) < max(1, round(needed * factor)):
+            continue
+        if kind == "yaml" and not code._yaml_nested(text, [m.span() for m in hits]):
+            continue
+        if kind == "ini" and len(code._INI_ASSIGNMENT.findall(text)) < 2:
+            continue
+        first, last = hits[0], hits[-1]
+        start = first.start() + len(first.group(0)) - len(first.group(0).lstrip())
+        end = last.start() + len(last.group(0).rstrip("\r\n"))
+        score = min(0.95, 0.6 + 0.05 * len(hits))
+        found.append(code._detection("code.config", start, end, score, kind))
+    return found
+
+
+def test_the_texts_exercise_every_path() -> None:
+    source, config = code.SourceCodeDetector(), code.ConfigDetector()
+    results = [
+        d for t in TEXTS for d in source.detect(t, Sensitivity.HIGH) + config.detect(t, Sensitivity.HIGH)
+    ]
+    assert {d.details["kind"] for d in results} >= {
+        "code",
+        "python",
+        "env",
+        "ini",
+        "yaml",
+        "kubernetes",
+        "ci",
+    }
+    assert 0 < len(NEWLINE_ONLY_TEXTS) < len(TEXTS)  # both the fast line pass and the plain one
+
+
+@pytest.mark.parametrize("sensitivity", SENSITIVITIES)
+def test_source_detector_equals_the_line_by_line_version(sensitivity: Sensitivity) -> None:
+    detector = code.SourceCodeDetector()
+    for text in TEXTS:
+        assert detector.detect(text, sensitivity) == _reference_source(text, sensitivity), text[:200]
+
+
+@pytest.mark.parametrize("sensitivity", SENSITIVITIES)
+def test_config_detector_equals_the_finditer_version(sensitivity: Sensitivity) -> None:
+    detector = code.ConfigDetector()
+    for text in TEXTS:
+        assert detector.detect(text, sensitivity) == _reference_config(text, sensitivity), text[:200]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(LINES),
+            st.sampled_from(LINE_BREAKS),
+            st.text(alphabet=" \t\n;{}()=:#/-*\"'.[]`~abcdefimnoprstxAEFMORSXZ_0123456789", max_size=12),
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_detectors_equal_the_plain_versions_on_any_text(text: str) -> None:
+    for sensitivity in SENSITIVITIES:
+        assert code.SourceCodeDetector().detect(text, sensitivity) == _reference_source(text, sensitivity)
+        assert code.ConfigDetector().detect(text, sensitivity) == _reference_config(text, sensitivity)
+
+
+def test_candidate_lines_hold_every_code_line() -> None:
+    """Lines left out of the line pass are not code: the start pattern is a necessary condition of
+    `_CODE_LINE_AT_START`, and every `_CODE_LINE_ANYWHERE` match holds one of the literals looked for."""
+    for text in NEWLINE_ONLY_TEXTS:
+        candidates = code._candidate_line_starts(text)
+        position = 0
+        for line in text.split("\n"):
+            if code._is_code_line(line):
+                assert position in candidates, line
+            if code._CODE_LINE_AT_START.match(line):
+                assert code._MAY_BE_CODE_AT_TEXT_START.match(line), line
+                assert code._MAY_BE_CODE_AFTER_NEWLINE.match("\n" + line), line
+            if code._CODE_LINE_ANYWHERE.search(line):
+                assert any(literal in line for literal in code._ANYWHERE_LITERALS), line
+            position += len(line) + 1
+
+
+def test_code_lines_and_blocks_equal_the_per_line_pass() -> None:
+    for text in NEWLINE_ONLY_TEXTS:
+        lines = code._CodeLines(text)
+        expected, position = [], 0
+        for line in text.split("\n"):
+            if code._is_code_line(line):
+                expected.append((position, position + len(line)))
+            position += len(line) + 1
+        assert lines.spans == expected, text[:200]
+        for minimum in (3, 4):
+            assert lines.blocks(minimum) == code._code_blocks(text, minimum), text[:200]
+
+
+def test_gated_substring_checks_equal_the_plain_ones() -> None:
+    for text in TEXTS:
+        assert code._has_code_hint(text) == any(hint in text for hint in code._CODE_HINTS)
+        for minimum in (3, 4):
+            count = sum(text.count(marker) for marker in code._BLOCK_MARKERS)
+            assert code._enough_block_markers(text, minimum) == (count >= minimum)
+        for kind, markers in code._CONFIG_MARKERS.items():
+            assert code._has_config_marker(text, kind) == any(marker in text for marker in markers)
+    for gated in (code._GATED_CODE_HINTS, code._GATED_BLOCK_MARKERS, code._GATED_ANYWHERE_LITERALS):
+        assert all(gate is None or gate in literal for gate, literal in gated)
+
+
+def test_fences_equal_finditer() -> None:
+    for text in TEXTS:
+        expected = [(*m.span(), m.group(2).lower(), *m.span(3)) for m in code._FENCE.finditer(text)]
+        assert code._fences(text) == expected, text[:200]
