@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 from aiwatch.detection.attacks import patterns
 from aiwatch.detection.attacks.exfiltration import judge_url
 from aiwatch.detection.attacks.injection_embedded import find_embedded_instruction
-from aiwatch.detection.attacks.prefilter import normalized, trigger_hits
+from aiwatch.detection.attacks.prefilter import normalized, scan_text
 from aiwatch.detection.attacks.rulescan import possible_rules
 from aiwatch.detection.classifiers.features import ngrams, normalize, tokens
 from aiwatch.detection.classifiers.linear import LinearModel, load_models
@@ -73,18 +74,43 @@ class _Candidate:
 
 def analyse(text: str, sensitivity: Sensitivity, where: Where | None = None) -> dict[str, Detection]:
     """Detections of the four whole-text attack rules, keyed by rule id."""
-    return dict(_analyse(text, Sensitivity(sensitivity), where))
+    return dict(analysis_of(text, sensitivity, where))
+
+
+_recent = threading.local()
+
+
+def clear_caches() -> None:
+    """Forget remembered analyses (tests: prove a result is recomputed the same)."""
+    _analyse.cache_clear()
+    _recent.__dict__.clear()
+
+
+def analysis_of(
+    text: str, sensitivity: Sensitivity, where: Where | None = None
+) -> tuple[tuple[str, Detection], ...]:
+    """(rule, detection) pairs of `analyse`. The four detectors ask in a row about the same text object: the
+    last answer per thread is kept in front of the cache (an identity check, no key hashing)."""
+    last = getattr(_recent, "last", None)
+    if last is not None and last[0] is text and last[1] is sensitivity and last[2] is where:
+        return last[3]
+    found = _analyse(text, Sensitivity(sensitivity), where)
+    _recent.last = (text, sensitivity, where, found)
+    return found
 
 
 @lru_cache(maxsize=32)
 def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[tuple[str, Detection], ...]:
-    hits = trigger_hits(text)
-    has_markup = "](" in text or "<img" in text.lower()
+    scanned = scan_text(text)  # one Hyperscan pass: triggers, planted-line openings (and harmful triggers)
+    hits = scanned.trigger_hits
+    # "<" first: lowering a long text that has no tag at all is the costly part (exact: only ASCII letters
+    # lower to "img", so a "<img" in the lowered text starts at a "<" of the text)
+    has_markup = "](" in text or ("<" in text and "<img" in text.lower())
     untriggered = not hits and len(text) <= SHORT_TEXT
     if untriggered:
         hits = [len(text)]  # short prompts are cheap: the model reads them even without a trigger word
     # planted instruction lines in pasted documents carry no trigger words (task F owns this pass)
-    embedded = find_embedded_instruction(text, load_models().injection, where)
+    embedded = find_embedded_instruction(text, load_models().injection, where, scanned)
     if not hits and not has_markup and embedded is None:
         return ()
     windows = _windows(text, hits)

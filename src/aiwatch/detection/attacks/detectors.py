@@ -9,7 +9,7 @@ from aiwatch.detection.attacks.analysis import (
     JAILBREAK,
     PROMPT_INJECTION,
     SYSTEM_PROMPT_EXTRACTION,
-    analyse,
+    analysis_of,
 )
 from aiwatch.detection.types import Detection, Where
 from aiwatch.domain import Sensitivity
@@ -23,8 +23,10 @@ class AttackDetector:
     rule: str
 
     def detect(self, text: str, sensitivity: Sensitivity, where: Where | None = None) -> list[Detection]:
-        found = analyse(text, sensitivity, where).get(self.rule)
-        return [found] if found is not None else []
+        for rule, found in analysis_of(text, sensitivity, where):
+            if rule == self.rule:
+                return [found]
+        return []
 
 
 DETECTORS: list[AttackDetector] = [

@@ -26,12 +26,16 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import hyperscan
 
 from aiwatch.detection.classifiers.features import features
 from aiwatch.detection.classifiers.linear import LinearModel
 from aiwatch.detection.types import Where
+
+if TYPE_CHECKING:
+    from aiwatch.detection.attacks.prefilter import TextScan
 
 MIN_TEXT = 160  # characters: shorter texts cannot hold a document plus a planted line
 MAX_LINE = 300  # characters of a candidate line
@@ -66,7 +70,7 @@ _OPENING_ID = 0
 _lock = threading.Lock()
 
 # Orders about the assistant's own output: "... in your reply", "your answer's words".
-_REPLY_SHAPING = re.compile(r"\byour (?:response|reply|answer|output|message)(?:'s|s)?\b", re.IGNORECASE)
+REPLY_SHAPING = re.compile(r"\byour (?:response|reply|answer|output|message)(?:'s|s)?\b", re.IGNORECASE)
 # The line refers to the document it sits in: the user's own request about a pasted text.
 _DEICTIC = re.compile(
     r"\b(?:this|these|that|above|below|attached|aforementioned|enclosed|following|preceding|previous)\s+"
@@ -146,12 +150,18 @@ class Embedded:
     evidence: str
 
 
-@lru_cache(maxsize=1)
-def _database() -> hyperscan.Database:
+def hyperscan_expressions() -> tuple[list[bytes], list[int]]:
+    """Hyperscan expressions and flags of this pass: the request opening first, then the document markers."""
     expressions = [_REQUEST_OPENING] + [expression for expression, _ in _DOC_MARKERS]
     flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE] + [
         flag | hyperscan.HS_FLAG_SINGLEMATCH for _, flag in _DOC_MARKERS
     ]
+    return expressions, flags
+
+
+@lru_cache(maxsize=1)
+def _database() -> hyperscan.Database:
+    expressions, flags = hyperscan_expressions()
     database = hyperscan.Database()
     database.compile(
         expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags
@@ -187,17 +197,30 @@ def _content_words(text: str) -> set[str]:
     return words
 
 
-def find_embedded_instruction(text: str, model: LinearModel, where: Where | None = None) -> Embedded | None:
-    """The strongest planted instruction line of a document-shaped text, or None (one Hyperscan pass)."""
+def find_embedded_instruction(
+    text: str, model: LinearModel, where: Where | None = None, scanned: TextScan | None = None
+) -> Embedded | None:
+    """The strongest planted instruction line of a document-shaped text, or None (one Hyperscan pass;
+    `scanned` is the attack prefilter's pass over the same text, which already holds this pass's matches)."""
     if len(text) < MIN_TEXT or "\n" not in text:
         return None
-    data = text.encode("utf-8", "surrogatepass")
-    ends, marked = _scan(data)
-    if not ends:
-        return None
+    if scanned is not None:
+        ends, marked = scanned.openings, scanned.marked
+        if not ends:
+            return None
+        data = text.encode("utf-8", "surrogatepass")
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+        ends, marked = _scan(data)
+        if not ends:
+            return None
     # "marked": mail/web shapes or a file/tool output; "lines": several lines of anything
     kind = "marked" if marked or where in INDIRECT_PLACES else "lines" if data.count(b"\n") >= 3 else None
     if kind is None:
+        return None
+    if kind == "lines" and scanned is not None and scanned.reply_shaping is False:
+        # `_judge` drops every line of plain multi-line text without REPLY_SHAPING, and a line is a piece of
+        # the text, so a text without it has no such line (exact; only known for ASCII text)
         return None
     best: Embedded | None = None
     doc_words: set[str] | None = None
@@ -233,7 +256,7 @@ def _judge(
     line: str, text: str, place: str, kind: str, model: LinearModel, doc_words: set[str] | None
 ) -> tuple[float, str, set[str] | None] | None:
     """(score, reason, document words) for a planted line, None for a line that belongs to its document."""
-    if kind != "marked" and not _REPLY_SHAPING.search(line):
+    if kind != "marked" and not REPLY_SHAPING.search(line):
         return None  # plain multi-line text (a chat, a memo): only orders about the reply count
     if _CORRESPONDENCE.search(line):
         return None  # the sender asking the human reader for something
@@ -244,7 +267,7 @@ def _judge(
         return None  # the reader's own request about this document
     # In a mail/web document an order about "your reply" that is no sender's ask (vetoed above) is planted;
     # in plain multi-line text the model must agree.
-    if _REPLY_SHAPING.search(line) and (kind == "marked" or probability >= _MODEL_LINE_MIN):
+    if REPLY_SHAPING.search(line) and (kind == "marked" or probability >= _MODEL_LINE_MIN):
         return _PLACE_SCORE[place], f"order about the reply (p={probability:.2f})", doc_words
     if kind != "marked" or _ANAPHORA.search(line) or not _SENTENCE_END.search(line):
         return None  # a follow-up in a conversation ("can you make it shorter?"), not a planted task

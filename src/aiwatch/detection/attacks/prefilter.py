@@ -9,11 +9,14 @@ the hits. Recall against the attack datasets is printed by `train_injection --ev
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from functools import lru_cache
+from typing import NamedTuple
 
 import hyperscan
 
+from aiwatch.detection.attacks import injection_embedded
 from aiwatch.detection.classifiers.features import fold, normalize
 
 MAX_HITS = 64
@@ -217,3 +220,158 @@ def _scan(text: str) -> tuple[list[int], bool]:
 
 def _database_size() -> int:
     return len(STEMS) + len(PHRASES) + len(OBFUSCATION) + 1
+
+
+# ------------------------------------------------------------------------------------ one pass per text
+# The attack analysis, the planted-instruction pass and the harmful-content detector each used to scan every
+# text with their own Hyperscan database. One database holding all their patterns (each with its own flags)
+# costs about half as much as the three scans; each consumer reads the matches of its own patterns, which are
+# exactly what its own database reports (a pattern's matches do not depend on the other patterns).
+_SINGLE_CASELESS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+
+
+class _Layout(NamedTuple):
+    """Pattern ids of the combined database: [triggers | embedded (opening, markers) | reply | harmful]."""
+
+    opening: int  # ids below this are trigger patterns (`_database` without the leetspeak shapes)
+    reply: int  # ids between opening and reply are document markers
+    harmful: int  # ids from here on are the harmful model's trigger patterns
+    harmful_model: object | None  # the model whose patterns are compiled in (None: not available)
+
+
+class TextScan(NamedTuple):
+    """What the one Hyperscan pass over a text found."""
+
+    text: str
+    trigger_hits: list[int]  # as `trigger_hits(text)` returns them
+    openings: list[int]  # byte end offsets of request openings, as `injection_embedded._scan` reports them
+    marked: bool  # a document marker occurs (as `injection_embedded._scan` reports it)
+    reply_shaping: bool | None  # `injection_embedded.REPLY_SHAPING` occurs; None: not known (non-ASCII text)
+    harmful_ends: list[int] | None  # byte offsets where harmful triggers end (None: not scanned)
+    harmful_model: object | None  # the harmful model whose triggers these are
+
+
+@lru_cache(maxsize=1)
+def _combined() -> tuple[hyperscan.Database, _Layout]:
+    # (the leetspeak shapes stay in a database of their own: in this one they doubled its cost)
+    expressions = [_pattern(stem) for stem in STEMS] + PHRASES + OBFUSCATION
+    flags = [_SINGLE_CASELESS] * len(expressions)
+    opening = len(expressions)
+    embedded_expressions, embedded_flags = injection_embedded.hyperscan_expressions()
+    expressions += embedded_expressions
+    flags += embedded_flags
+    reply = len(expressions)
+    expressions.append(injection_embedded.REPLY_SHAPING.pattern.encode("ascii"))
+    flags.append(_SINGLE_CASELESS)
+    harmful_model = None
+    try:
+        from aiwatch.detection.classifiers.harmful import load_model  # late: harmful imports this module
+
+        harmful_model = load_model()
+    except (OSError, ValueError, KeyError):  # no usable harmful artefact: that detector scans for itself
+        pass
+    harmful = len(expressions)
+    if harmful_model is not None:
+        harmful_expressions, harmful_flags = harmful_model.trigger_expressions()
+        expressions += harmful_expressions
+        flags += harmful_flags
+    database = hyperscan.Database()
+    database.compile(
+        expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags
+    )
+    return database, _Layout(opening, reply, harmful, harmful_model)
+
+
+@lru_cache(maxsize=1)
+def _leetspeak_database() -> hyperscan.Database:
+    database = hyperscan.Database()
+    database.compile(expressions=[_LEETSPEAK], ids=[0], elements=1, flags=[_SINGLE_CASELESS])
+    return database
+
+
+_local = threading.local()
+# A forked worker must not reuse its parent's scratch space (nor its remembered scan).
+os.register_at_fork(after_in_child=_local.__dict__.clear)
+
+
+def _scratches() -> tuple[hyperscan.Scratch, hyperscan.Scratch]:
+    """This thread's scratch for the combined and the leetspeak database (scratch space is not shareable, so
+    no lock is needed)."""
+    scratches = getattr(_local, "scratches", None)
+    if scratches is None:
+        scratches = _local.scratches = (
+            hyperscan.Scratch(_combined()[0]),
+            hyperscan.Scratch(_leetspeak_database()),
+        )
+    return scratches
+
+
+def scan_text(text: str) -> TextScan:
+    """The one Hyperscan pass over `text`; the last one per thread is kept for the harmful detector."""
+    last = getattr(_local, "last", None)
+    if last is not None and last.text is text:
+        return last
+    found = _local.last = _scan_text(text)
+    return found
+
+
+def recent_scan(text: str) -> TextScan | None:
+    """The pass `scan_text` made over this very text object in this thread, if it was the last one."""
+    last = getattr(_local, "last", None)
+    return last if last is not None and last.text is text else None
+
+
+def _collect(pattern_id: int, start: int, end: int, flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((pattern_id, end))
+
+
+def _scan_text(text: str) -> TextScan:
+    database, layout = _combined()
+    scratch, leetspeak_scratch = _scratches()
+    data = text.encode("utf-8", "surrogatepass")
+    found: list[tuple[int, int]] = []
+    database.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
+    triggers: list[int] = []
+    openings: list[int] = []
+    harmful: list[int] = []
+    marked = reply_shaping = False
+    opening, reply, first_harmful = layout.opening, layout.reply, layout.harmful
+    for pattern_id, end in found:
+        if pattern_id >= first_harmful:
+            harmful.append(end)
+        elif pattern_id < opening:
+            triggers.append(end)
+        elif pattern_id == opening:
+            if len(openings) < injection_embedded.MAX_CANDIDATES:
+                openings.append(end)
+        elif pattern_id == reply:
+            reply_shaping = True
+        else:
+            marked = True
+    ascii_text = len(data) == len(text)
+    return TextScan(
+        text,
+        _hits_from(text, data, triggers, leetspeak_scratch) if ascii_text else trigger_hits(text),
+        openings,
+        marked,
+        reply_shaping if ascii_text else None,
+        harmful if layout.harmful_model is not None else None,
+        layout.harmful_model,
+    )
+
+
+def _hits_from(text: str, data: bytes, ends: list[int], leetspeak_scratch: hyperscan.Scratch) -> list[int]:
+    """`trigger_hits(text)` of an ASCII text from the trigger matches of the combined pass.
+
+    Exact: on ASCII text `folded` is the text itself and the patterns are caseless, so these are the matches
+    of `_scan`, unless it stopped at MAX_HITS (then its leetspeak flag depends on the match order: ask it).
+    """
+    if len(ends) >= MAX_HITS:
+        return trigger_hits(text)
+    leetspeak: list[tuple[int, int]] = []
+    _leetspeak_database().scan(
+        data, match_event_handler=_collect, context=leetspeak, scratch=leetspeak_scratch
+    )
+    if not leetspeak:
+        return sorted(ends)
+    return sorted(set(ends) | set(_scan(normalized(text))[0]))

@@ -22,6 +22,7 @@ from pathlib import Path
 import hyperscan
 import numpy as np
 
+from aiwatch.detection.attacks.prefilter import recent_scan
 from aiwatch.detection.classifiers.features import normalize
 from aiwatch.detection.classifiers.harmful_lexicon import (
     FUNCTION_WORDS,
@@ -156,6 +157,17 @@ class HarmfulModel:
         self.terms = vocab
         self._evidence_rows = np.array([_is_evidence_term(term) for term in vocab], dtype=bool)
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        patterns, flags = self.trigger_expressions()
+        self._database.compile(
+            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
+        )
+        self._local = threading.local()
+        # Windows repeat across texts (the same traceback line around "payload" in every log): a window's
+        # scores depend on its text only.
+        self._score_window = functools.lru_cache(maxsize=256)(self._score)
+
+    def trigger_expressions(self) -> tuple[list[bytes], list[int]]:
+        """The prefilter's Hyperscan expressions and flags (the attack prefilter also runs them)."""
         patterns = [trigger_pattern(word) for word in self.triggers]
         patterns += [
             _SPACED_PATTERN,
@@ -163,13 +175,7 @@ class HarmfulModel:
             SELF_PHRASES.pattern.encode(),
             *PHRASE_TRIGGERS,
         ]
-        self._database.compile(
-            expressions=patterns,
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_CASELESS] * len(patterns),
-        )
-        self._local = threading.local()
+        return patterns, [hyperscan.HS_FLAG_CASELESS] * len(patterns)
 
     def _scratch(self) -> hyperscan.Scratch:
         scratch = getattr(self._local, "scratch", None)
@@ -186,6 +192,10 @@ class HarmfulModel:
         return ends
 
     def score(self, text: str) -> Scores:
+        """The model's scores for `text` (treat the result as read-only: it may be shared)."""
+        return self._score_window(text) if len(text) <= WHOLE_TEXT_LIMIT else self._score(text)
+
+    def _score(self, text: str) -> Scores:
         features = featurize(text)
         rows = [row for row in map(self.vocab.get, features) if row is not None]
         logits = self.bias + self.weights[rows].sum(axis=0) if rows else self.bias.copy()
@@ -264,7 +274,11 @@ class HarmfulContentDetector:
         model = self.model
         data = text.encode("utf-8", errors="surrogatepass")
         short = len(text) <= WHOLE_TEXT_LIMIT
-        ends = model.trigger_ends(data, first_only=short)
+        scanned = recent_scan(text)  # the attack prefilter's pass over this text also ran these triggers
+        if scanned is not None and scanned.harmful_model is model and scanned.harmful_ends is not None:
+            ends = scanned.harmful_ends  # all ends; the short path only asks whether there is one
+        else:
+            ends = model.trigger_ends(data, first_only=short)
         if not ends:
             return []
         spans = [(0, len(text))] if short else _windows(text, _char_offsets(text, data, ends))
