@@ -15,6 +15,13 @@ from aiwatch.detection.types import Detection
 from aiwatch.domain import Sensitivity, Severity
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+# Its opening and closing lines, on their own (see `_fences`).
+_FENCE_OPENING = re.compile(r"[ \t]*(```|~~~)[ \t]*([\w+#.-]*)[^\n]*\n")
+_FENCE_OPENING_AFTER_NEWLINE = re.compile(r"\n" + _FENCE_OPENING.pattern)
+_FENCE_CLOSING = {mark: re.compile(r"[ \t]*" + mark + r"[ \t]*$", re.M) for mark in ("```", "~~~")}
+_FENCE_CLOSING_AFTER_NEWLINE = {
+    mark: re.compile(r"\n" + c.pattern, re.M) for mark, c in _FENCE_CLOSING.items()
+}
 _CODE_LINE = re.compile(
     r"""(?x)
       [;{}][ \t]*(?://.*)?$                                   # statement ends / blocks
@@ -107,12 +114,16 @@ class SourceCodeDetector:
 
     def detect(self, text: str, sensitivity: Sensitivity) -> list[Detection]:
         minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
+        fences = _fences(text)
+        enough_markers = _enough_block_markers(text, minimum)
+        if not fences and not enough_markers:
+            return []  # no fence, and too few code-looking line ends or indents for a block
         if any(line_break in text for line_break in _OTHER_LINE_BREAKS):
             return _detect_line_by_line(text, minimum)
         lines = _CodeLines(text)
         found: list[Detection] = []
         covered: list[tuple[int, int]] = []
-        for fence_start, fence_end, language, body_start, body_end in _fences(text):
+        for fence_start, fence_end, language, body_start, body_end in fences:
             non_blank = lines.non_blank_count(body_start, body_end)
             code_lines = lines.code_count(body_start, body_end)
             if not non_blank or (
@@ -122,7 +133,7 @@ class SourceCodeDetector:
             score = 0.9 if code_lines >= 2 or language else 0.6
             found.append(_detection("code.source", body_start, body_end, score, language or "code"))
             covered.append((fence_start, fence_end))
-        if _enough_block_markers(text, minimum):  # else too few code-looking line ends or indents for a block
+        if enough_markers:
             for start, end, code_lines in lines.blocks(minimum):
                 if any(s <= start < e for s, e in covered):
                     continue
@@ -151,10 +162,35 @@ def _enough_block_markers(text: str, minimum: int) -> bool:
 
 
 def _fences(text: str) -> list[tuple[int, int, str, int, int]]:
-    """(start, end, language, body start, body end) of each ``_FENCE.finditer(text)`` match."""
+    """(start, end, language, body start, body end) of each ``_FENCE.finditer(text)`` match.
+
+    ``_FENCE`` tried at every line start, its lazy body tried at every character; here an opening line is
+    looked for, then the first closing line after it. That is the same match: its parts before the body do
+    not backtrack (each is followed by a character it cannot hold), so an opening line either has its first
+    closing line or no match at all, and the search goes on at the next line (tests compare both)."""
     if not ("`" in text and "```" in text) and not ("~" in text and "~~~" in text):
         return []
-    return [(*m.span(), m.group(2).lower(), *m.span(3)) for m in _FENCE.finditer(text)]
+    found = []
+    opening, start = _FENCE_OPENING.match(text), 0  # the text start is a line start
+    position = 0
+    while True:
+        if opening is None:
+            opening = _FENCE_OPENING_AFTER_NEWLINE.search(text, position)
+            if opening is None:
+                return found
+            start = opening.start() + 1
+        mark, body_start = opening.group(1), opening.end()
+        closing = _FENCE_CLOSING[mark].match(text, body_start)
+        if closing is not None:
+            body_end = body_start
+        else:
+            closing = _FENCE_CLOSING_AFTER_NEWLINE[mark].search(text, body_start)
+            if closing is None:  # no closing line: try the next line
+                opening, position = None, body_start - 1
+                continue
+            body_end = closing.start() + 1
+        found.append((start, closing.end(), opening.group(2).lower(), body_start, body_end))
+        opening, position = None, closing.end()
 
 
 class _CodeLines:
@@ -364,22 +400,26 @@ _LINE_PATTERNS = {
 _INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 
 
-# A YAML key cannot give back characters: neither class holds the character after it, so matching it
-# possessively matches the same lines, without trying every shorter key on lines that are not YAML (logs).
-_YAML_KEY, _YAML_KEY_POSSESSIVE = r"[ \t]*[\w.-]+:", r"[ \t]*+[\w.-]++:"
+# The two YAML "key:" alternatives share the key, which cannot give back characters (neither class holds
+# the character after it): matched once and possessively, it matches the same lines in the same order of
+# tries, without trying every shorter key of lines that are not YAML (logs).
+_YAML_KEY_ALTERNATIVES = (
+    r"(?:[ \t]*[\w.-]+:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*[\w.-]+:[ \t]*|",
+    r"(?:[ \t]*+[\w.-]++:(?:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*)|",
+)
 
 
 def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """A line-start pattern with a newline for its ``^``: it begins with a literal, so `re` looks for it by
     jumping from newline to newline, where the pattern itself is tried at every position of the text."""
-    body = pattern.pattern.removeprefix("^").replace(_YAML_KEY, _YAML_KEY_POSSESSIVE)
+    body = pattern.pattern.removeprefix("^").replace(*_YAML_KEY_ALTERNATIVES)
     return re.compile("\n(?:" + body + ")", pattern.flags)
 
 
 _LINE_PATTERNS_AFTER_NEWLINE = {kind: _after_newline(pattern) for kind, pattern in _LINE_PATTERNS.items()}
-# Kinds whose markers take longer to look for (several, none with a rare character) than their line scan,
-# which seldom finds enough lines: scanned first, the markers then asked only when it did.
-_SCAN_BEFORE_MARKERS = frozenset({"terraform", "ci"})
+# Kinds whose markers take longer to look for (several, or none with a rare character) than their line scan,
+# which seldom finds enough lines: scanned first (unless no marker can occur), the markers asked after.
+_SCAN_BEFORE_MARKERS = frozenset({"dockerfile", "terraform", "ci"})
 _INI_ASSIGNMENT_AFTER_NEWLINE = _after_newline(_INI_ASSIGNMENT)
 
 
@@ -393,7 +433,7 @@ class ConfigDetector:
         factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
         for kind, _typical, needed in _CONFIG_KINDS:
             scan_first = kind in _SCAN_BEFORE_MARKERS
-            if not scan_first and not _has_config_marker(text, kind):
+            if not (_may_have_config_marker(text, kind) if scan_first else _has_config_marker(text, kind)):
                 continue
             spans = _line_matches(_LINE_PATTERNS[kind], _LINE_PATTERNS_AFTER_NEWLINE[kind], text)
             hits = [(start, end) for start, end in spans if end - start < 500]
@@ -412,6 +452,11 @@ class ConfigDetector:
             score = min(0.95, 0.6 + 0.05 * len(hits))
             found.append(_detection("code.config", start, end, score, kind))
         return found
+
+
+def _may_have_config_marker(text: str, kind: str) -> bool:
+    """False when no marker of the kind can occur: each lacks its rare character (memchr checks only)."""
+    return any(gate is None or gate in text for gate, _ in _GATED_CONFIG_MARKERS[kind])
 
 
 def _has_config_marker(text: str, kind: str) -> bool:
