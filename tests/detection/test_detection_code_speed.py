@@ -195,8 +195,15 @@ def test_gated_substring_checks_equal_the_plain_ones() -> None:
             count = sum(text.count(marker) for marker in code._BLOCK_MARKERS)
             assert code._enough_block_markers(text, minimum) == (count >= minimum)
         for kind, markers in code._CONFIG_MARKERS.items():
-            assert code._has_config_marker(text, kind) == any(marker in text for marker in markers)
-    for gated in (code._GATED_CODE_HINTS, code._GATED_BLOCK_MARKERS, code._GATED_ANYWHERE_LITERALS):
+            gated = code._GATED_CONFIG_MARKERS[kind]
+            assert code._has_marker(text, gated) == any(marker in text for marker in markers)
+            assert code._may_have_marker(text, gated) or not code._has_marker(text, gated)
+    for gated in (
+        code._GATED_CODE_HINTS,
+        code._GATED_BLOCK_MARKERS,
+        code._GATED_ANYWHERE_LITERALS,
+        *code._GATED_CONFIG_MARKERS.values(),
+    ):
         assert all(gate is None or gate in literal for gate, literal in gated)
 
 

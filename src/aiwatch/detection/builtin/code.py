@@ -400,23 +400,39 @@ _LINE_PATTERNS = {
 _INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 
 
-# The two YAML "key:" alternatives share the key, which cannot give back characters (neither class holds
-# the character after it): matched once and possessively, it matches the same lines in the same order of
-# tries, without trying every shorter key of lines that are not YAML (logs).
-_YAML_KEY_ALTERNATIVES = (
-    r"(?:[ \t]*[\w.-]+:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*[\w.-]+:[ \t]*|",
-    r"(?:[ \t]*+[\w.-]++:(?:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*)|",
-)
+# Rewrites of the line patterns for the scan, each matching the same lines in the same order of tries
+# (tests compare them with finditer), so that lines of other kinds fail at once instead of after trying
+# every shorter run of spaces or of key characters:
+# - a run that is followed by a character it cannot hold never gives a character back: possessive;
+# - the two YAML "key:" alternatives share that key: matched once;
+# - every Dockerfile instruction starts with a letter (in any case, as the pattern ignores case).
+_SCAN_REWRITES = {
+    "env": ((r"^[ \t]*(?:export[ \t]+)?", r"^[ \t]*+(?:export[ \t]++)?"),),
+    "dockerfile": ((r"^(?:FROM", r"^(?=[a-z])(?:FROM"),),
+    "terraform": ((r"^\s*(?:resource", r"^\s*+(?:resource"),),
+    "ci": ((r"|\s+runs-on:|\s+- uses:", r"|\s++runs-on:|\s++- uses:"), (r"|\s+script:", r"|\s++script:")),
+    "yaml": (
+        (
+            r"^(?:[ \t]*[\w.-]+:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*[\w.-]+:[ \t]*|",
+            r"^(?:[ \t]*+[\w.-]++:(?:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*)|",
+        ),
+    ),
+}
 
 
-def _after_newline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def _after_newline(pattern: re.Pattern[str], rewrites: tuple[tuple[str, str], ...] = ()) -> re.Pattern[str]:
     """A line-start pattern with a newline for its ``^``: it begins with a literal, so `re` looks for it by
     jumping from newline to newline, where the pattern itself is tried at every position of the text."""
-    body = pattern.pattern.removeprefix("^").replace(*_YAML_KEY_ALTERNATIVES)
-    return re.compile("\n(?:" + body + ")", pattern.flags)
+    source = pattern.pattern
+    for old, new in rewrites:
+        assert old in source, old  # a rewrite that no longer applies must not pass silently
+        source = source.replace(old, new)
+    return re.compile("\n(?:" + source.removeprefix("^") + ")", pattern.flags)
 
 
-_LINE_PATTERNS_AFTER_NEWLINE = {kind: _after_newline(pattern) for kind, pattern in _LINE_PATTERNS.items()}
+_LINE_PATTERNS_AFTER_NEWLINE = {
+    kind: _after_newline(pattern, _SCAN_REWRITES.get(kind, ())) for kind, pattern in _LINE_PATTERNS.items()
+}
 # Kinds whose markers take longer to look for (several, or none with a rare character) than their line scan,
 # which seldom finds enough lines: scanned first (unless no marker can occur), the markers asked after.
 _SCAN_BEFORE_MARKERS = frozenset({"dockerfile", "terraform", "ci"})
@@ -430,20 +446,22 @@ class ConfigDetector:
         if "\n" not in text:
             return []
         found = []
-        factor = 1 if sensitivity is Sensitivity.BALANCED else 0.7
-        for kind, _typical, needed in _CONFIG_KINDS:
-            scan_first = kind in _SCAN_BEFORE_MARKERS
-            if not (_may_have_config_marker(text, kind) if scan_first else _has_config_marker(text, kind)):
+        balanced = sensitivity is Sensitivity.BALANCED
+        lines = "\n" + text  # every line start follows a newline, the first one too (see _line_matches)
+        for kind, scan_first, markers, after_newline, needed_balanced, needed_high in _CONFIG_PLANS:
+            if scan_first:
+                if not _may_have_marker(text, markers):
+                    continue
+            elif not _has_marker(text, markers):
                 continue
-            spans = _line_matches(_LINE_PATTERNS[kind], _LINE_PATTERNS_AFTER_NEWLINE[kind], text)
-            hits = [(start, end) for start, end in spans if end - start < 500]
-            if len(hits) < max(1, round(needed * factor)):
+            hits = [(start, end) for start, end in _line_matches(after_newline, lines) if end - start < 500]
+            if len(hits) < (needed_balanced if balanced else needed_high):
                 continue
-            if scan_first and not _has_config_marker(text, kind):
+            if scan_first and not _has_marker(text, markers):
                 continue
             if kind == "yaml" and not _yaml_nested(text, hits):
                 continue
-            if kind == "ini" and len(_line_matches(_INI_ASSIGNMENT, _INI_ASSIGNMENT_AFTER_NEWLINE, text)) < 2:
+            if kind == "ini" and len(_line_matches(_INI_ASSIGNMENT_AFTER_NEWLINE, lines)) < 2:
                 continue
             first, last = hits[0], hits[-1]
             first_text = text[first[0] : first[1]]
@@ -454,39 +472,49 @@ class ConfigDetector:
         return found
 
 
-def _may_have_config_marker(text: str, kind: str) -> bool:
-    """False when no marker of the kind can occur: each lacks its rare character (memchr checks only)."""
-    return any(gate is None or gate in text for gate, _ in _GATED_CONFIG_MARKERS[kind])
-
-
-def _has_config_marker(text: str, kind: str) -> bool:
-    """``any(marker in text for marker in _CONFIG_MARKERS[kind])``, each looked for only when its rare
-    character occurs."""
-    return any(
-        (gate is None or gate in text) and marker in text for gate, marker in _GATED_CONFIG_MARKERS[kind]
+# Per kind, in order: (kind, scan first, gated markers, line scan, lines needed at balanced, at high).
+_CONFIG_PLANS = [
+    (
+        kind,
+        kind in _SCAN_BEFORE_MARKERS,
+        _GATED_CONFIG_MARKERS[kind],
+        _LINE_PATTERNS_AFTER_NEWLINE[kind],
+        max(1, needed),
+        max(1, round(needed * 0.7)),
     )
+    for kind, _typical, needed in _CONFIG_KINDS
+]
 
 
-def _line_matches(
-    pattern: re.Pattern[str], after_newline: re.Pattern[str], text: str
-) -> list[tuple[int, int]]:
-    """Spans of ``pattern.finditer(text)`` for a MULTILINE pattern that starts with ``^`` and never matches
-    the empty string, ``after_newline`` being ``_after_newline(pattern)``: a match starts at a line start,
-    which is the text start or follows a newline (tests compare it with finditer)."""
+def _may_have_marker(text: str, markers: tuple[tuple[str | None, str], ...]) -> bool:
+    """False when no marker can occur: each lacks its rare character (memchr checks only)."""
+    for gate, _ in markers:  # noqa: SIM110 - a loop costs less than a generator on every text
+        if gate is None or gate in text:
+            return True
+    return False
+
+
+def _has_marker(text: str, markers: tuple[tuple[str | None, str], ...]) -> bool:
+    """``any(marker in text for _, marker in markers)``, each looked for only when its rare character
+    occurs."""
+    for gate, marker in markers:  # noqa: SIM110 - a loop costs less than a generator on every text
+        if (gate is None or gate in text) and marker in text:
+            return True
+    return False
+
+
+def _line_matches(after_newline: re.Pattern[str], lines: str) -> list[tuple[int, int]]:
+    """Spans in ``text`` of ``pattern.finditer(text)``, for a MULTILINE pattern that starts with ``^`` and
+    never matches the empty string, ``after_newline`` being ``_after_newline(pattern)`` and ``lines`` being
+    "\\n" + text. A match starts at a line start, which follows a newline in ``lines``: at offset p of text
+    there, the newline before it at offset p of ``lines`` (tests compare both)."""
     spans: list[tuple[int, int]] = []
     position = 0  # finditer goes on after the previous match, which may have run over several lines
-    while True:
-        if position == 0 or text[position - 1] == "\n":  # a line start here: finditer tries it first
-            hit = pattern.match(text, position)
-            if hit is not None:
-                spans.append(hit.span())
-                position = hit.end()
-                continue
-        hit = after_newline.search(text, position)
-        if hit is None:
-            return spans
-        spans.append((hit.start() + 1, hit.end()))
-        position = hit.end()
+    search = after_newline.search
+    while (hit := search(lines, position)) is not None:
+        position = hit.end() - 1
+        spans.append((hit.start(), position))
+    return spans
 
 
 def _yaml_nested(text: str, hits: list[tuple[int, int]]) -> bool:
