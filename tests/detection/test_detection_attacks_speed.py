@@ -9,11 +9,13 @@ text, leetspeak, non-ASCII text and random text.
 from __future__ import annotations
 
 import random
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiwatch.detection.attacks import DETECTORS, analysis, injection_embedded, prefilter
+from aiwatch.detection.classifiers import features, harmful
 from aiwatch.detection.classifiers.harmful import HarmfulContentDetector, HarmfulModel, load_model
 from aiwatch.detection.classifiers.linear import load_models
 from aiwatch.detection.types import Where
@@ -150,3 +152,51 @@ def test_markup_shortcut_is_exact() -> None:
     for text in ["<IMG src=x>", "a <img", "İmg <İmg", "<ımg", "no tag ](x)", "x < y", "plain"]:
         fast = "](" in text or ("<" in text and "<img" in text.lower())
         assert fast == ("](" in text or "<img" in text.lower())
+
+
+def _reference_windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
+    """`harmful._windows` as it was: the sentence start found with finditer."""
+    spans: list[tuple[int, int]] = []
+    for end in sorted(set(char_ends)):
+        low = max(0, end - harmful.WINDOW_REACH)
+        before = [m.end() for m in harmful._SENTENCE_END.finditer(text, low, max(low, end - 1))]
+        start = before[-1] if before else low
+        after = harmful._SENTENCE_END.search(text, end, min(len(text), end + harmful.WINDOW_REACH))
+        stop = after.end() if after else min(len(text), end + harmful.WINDOW_REACH)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], stop))
+        else:
+            spans.append((start, stop))
+        if len(spans) >= harmful.MAX_WINDOWS:
+            break
+    return spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab .!?\n\r\t,x", max_size=1500),
+    st.lists(st.integers(0, 1500), max_size=12),
+)
+def test_harmful_sentence_windows_are_unchanged(text: str, ends: list[int]) -> None:
+    ends = [min(end, len(text)) for end in ends]
+    assert harmful._windows(text, ends) == _reference_windows(text, ends)
+
+
+def _reference_unleet(match: re.Match[str]) -> str:
+    token = match.group()
+    if token.isalpha() or token.isdigit() or features._VERSIONED.fullmatch(token):
+        return token
+    if sum(ch.isalpha() for ch in token) * 3 < len(token):
+        return token
+    return token.translate(features._LEET)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"aez0139@$!|+- <_", "1gn0r3", "pr3v10us", "76ffc474", "base64", "İ"]),
+                max_size=80))  # fmt: skip
+def test_normalize_counts_letters_as_before(parts: list[str]) -> None:
+    text = "".join(parts)
+    lowered = features.fold(text)
+    if features._HAS_LEET.search(lowered):
+        lowered = features._LEET_TOKEN.sub(_reference_unleet, lowered)
+    assert features.normalize(text) == lowered

@@ -52,6 +52,7 @@ _LEET_TOKEN = re.compile(
     r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*(?:[a-z][0-9@$!|+]|[0-9@$!|+][a-z])[a-z0-9@$!|+]*"
 )
 _VERSIONED = re.compile(r"[a-z]+[0-9]+")
+_DROP_NON_LETTERS = str.maketrans("", "", "0123456789@$!|+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
 # Words: letter runs that start a run of letters/digits and end it (digits may trail: "base64", "python3").
@@ -82,7 +83,7 @@ def _unleet(match: re.Match[str]) -> str:
     token = match.group()
     if token.isalpha() or token.isdigit() or _VERSIONED.fullmatch(token):
         return token  # words, numbers and names like base64, sha256, python3
-    letters = sum(ch.isalpha() for ch in token)
+    letters = len(token.translate(_DROP_NON_LETTERS))  # a token is [a-z0-9@$!|+]*: what is left are letters
     if letters * 3 < len(token):  # mostly digits or symbols: a number, an id, not a word
         return token
     return token.translate(_LEET)

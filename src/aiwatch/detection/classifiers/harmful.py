@@ -229,8 +229,11 @@ def _windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for end in sorted(set(char_ends)):
         low = max(0, end - WINDOW_REACH)
-        before = [m.end() for m in _SENTENCE_END.finditer(text, low, max(low, end - 1))]
-        start = before[-1] if before else low
+        # the last sentence end in text[low:end - 1] (one character each, so rfind finds what finditer did)
+        upto = max(low, end - 1)
+        last_end = max(text.rfind(".", low, upto), text.rfind("!", low, upto),
+                       text.rfind("?", low, upto), text.rfind("\n", low, upto))  # fmt: skip
+        start = last_end + 1 if last_end >= 0 else low
         after = _SENTENCE_END.search(text, end, min(len(text), end + WINDOW_REACH))
         stop = after.end() if after else min(len(text), end + WINDOW_REACH)
         if spans and start <= spans[-1][1]:
