@@ -43,7 +43,8 @@ LINES = [
     "Some text with a semicolon; and more words here.", "Please call foo() when ready.", "terraform {",
     'variable "x" {', 'module "m"{', 'output "o"', "[db]", "host = x", "[ ok ]", "  - item", "  - 'quoted'",
     "stages:", "steps:", "script:", "workflow_dispatch:", "x==y", "a!=b", "i++", "p => q", "   x = 2;  ",
-    "\t\tcall();", "();", "a();", "=", ":", ": ", " = ", "function g() {", "#define X 1",
+    "\t\tcall();", "call(x);  ", "obj.method(a)  ", "f(x) ;", "f (x) ; ",
+    "();", "a();", "=", ":", ": ", " = ", "function g() {", "#define X 1",
     "public static void main(String[] a) {", "namespace x {", "using y;", "functional programming is fun",
     "2026-01-02T10:00:00.123Z INFO  [auth] req=0a1b2c3d-9f8e GET /v1/orders from 10.1.2.3 status=200",
     "Traceback (most recent call last):", '  File "/srv/app/x.py", line 3, in handle',
@@ -158,21 +159,50 @@ def test_detectors_equal_the_plain_versions_on_any_text(text: str) -> None:
         assert code.ConfigDetector().detect(text, sensitivity) == _reference_config(text, sensitivity)
 
 
-def test_candidate_lines_hold_every_code_line() -> None:
-    """Lines left out of the line pass are not code: the start pattern is a necessary condition of
-    `_CODE_LINE_AT_START`, and every `_CODE_LINE_ANYWHERE` match holds one of the literals looked for."""
+def _line_starts(text: str) -> list[tuple[int, str]]:
+    out, position = [], 0
+    for line in text.split("\n"):
+        out.append((position, line))
+        position += len(line) + 1
+    return out
+
+
+def test_code_pattern_lines_are_the_lines_either_pattern_matches() -> None:
     for text in NEWLINE_ONLY_TEXTS:
-        candidates = code._candidate_line_starts(text)
-        position = 0
-        for line in text.split("\n"):
-            if code._is_code_line(line):
-                assert position in candidates, line
-            if code._CODE_LINE_AT_START.match(line):
-                assert code._MAY_BE_CODE_AT_TEXT_START.match(line), line
-                assert code._MAY_BE_CODE_AFTER_NEWLINE.match("\n" + line), line
-            if code._CODE_LINE_ANYWHERE.search(line):
-                assert any(literal in line for literal in code._ANYWHERE_LITERALS), line
-            position += len(line) + 1
+        expected = {
+            start
+            for start, line in _line_starts(text)
+            if code._CODE_LINE_AT_START.match(line) or code._CODE_LINE_ANYWHERE.search(line)
+        }
+        assert code._code_pattern_line_starts(text) == expected, text[:200]
+
+
+ONE_LINE = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [line for line in LINES if not any(b in line for b in ("\n", *code._OTHER_LINE_BREAKS))]
+        ),
+        st.text(
+            alphabet=" \t;{}()=:#/-*+<>%@\"'.[]_abcdefilmnoprstuvwxyzASCDEFILNRSTU0123456789", max_size=10
+        ),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ONE_LINE)
+def test_line_start_pattern_over_the_text_equals_the_one_for_a_line(line: str) -> None:
+    at_start = code._CODE_LINE_AT_START.match(line) is not None
+    assert (code._CODE_LINE_START_AFTER_NEWLINE.match("\n" + line) is not None) == at_start
+    assert (code._CODE_LINE_START_AFTER_NEWLINE.match("\n" + line + "\nx") is not None) == at_start
+
+
+def test_line_start_pattern_over_the_text_on_every_line() -> None:
+    for text in NEWLINE_ONLY_TEXTS:
+        for _, line in _line_starts(text):
+            at_start = code._CODE_LINE_AT_START.match(line) is not None
+            assert (code._CODE_LINE_START_AFTER_NEWLINE.match("\n" + line) is not None) == at_start, line
 
 
 def test_code_lines_and_blocks_equal_the_per_line_pass() -> None:

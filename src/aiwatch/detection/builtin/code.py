@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import islice
 
 from aiwatch.detection.types import Detection
 from aiwatch.domain import Sensitivity, Severity
@@ -51,24 +52,32 @@ _CODE_LINE_AT_START = re.compile(
     """
 )
 _CODE_LINE_ANYWHERE = re.compile(r"[;{}][ \t]*(?://.*)?$|=>|->|::|&&|\|\||!=|==|\+\+|\+=")
-# A necessary condition for `_CODE_LINE_AT_START` (tests check it): each alternative cut after the part that
-# decides most lines (a call's name and "(" folded into the assignment target), without backtracking, and
-# kept inside the line. Tried right after each "\n" of the text: a pattern that begins with a literal lets
-# `re` jump from newline to newline instead of trying every position.
-_MAY_START_CODE_LINE = r"""(?x)
-    [ \t]*+(?:
-      (?=[acdefilnprstuvw\#SIUDC])  # the keywords by first letter: most lines fail here, not at each keyword
-      (?:a(?:sync|wait)|c(?:lass|onst)|def|e(?:l(?:if|se)|xcept|num|cho|xport)|f(?:rom|or|unction|unc|n)
-       |i(?:mport|f|mpl|nterface)|let|namespace|p(?:ublic|rivate|rotected|ackage)|return|s(?:tatic|truct)|try
-       |using|var|while|\#(?:include|define)|SELECT|INSERT|UPDATE|DELETE|CREATE)\b
+# `_CODE_LINE_AT_START` for a pass over the whole text: tried after each newline of "\n" + text, it matches
+# exactly at the starts of the lines that one matches (tests check it). Every `\s` is kept inside its line
+# (a line holds no newline, so on a line it matches the same characters); the keywords are tried only after
+# a first-letter check; runs followed by a character they cannot hold do not backtrack (possessive); each
+# alternative stops where the rest can no longer fail. A pattern that begins with a literal lets `re` jump
+# from newline to newline instead of trying every position.
+_CODE_LINE_START_AFTER_NEWLINE = re.compile(
+    r"""(?x)
+    \n(?=[ \t]*+(?:
+      (?=[acdefilnprstuvw\#SIUDC])
+      (?:def|class|import|from[^\S\n]+[\w.]+[^\S\n]+import|return|if[^\S\n]*\(|for[^\S\n]*\(|while[^\S\n]*\(|elif
+       |else:|try:|except|function|const|let|var|public|private|protected|static|package|func|fn|impl|struct
+       |enum|interface|using|namespace|\#include|\#define|async[^\S\n]+def|await|SELECT|INSERT|UPDATE|DELETE
+       |CREATE[^\S\n]+TABLE|echo|export)\b
     | @\w
-    | [\w.\[\]"']++[^\S\n]*+(?:[+\-*/%]?=|:=|<-|\()
+    | \w++(?:\.\w++)*+[^\S\n]*+\(.*\)[^\S\n]*;?[^\S\n]*$
+    | [\w.\[\]"']++[^\S\n]*+(?:[+\-*/%]?=|:=|<-)[^\S\n]*\S
     | //|/\*|\*/|\#[^\S\n]|--[^\S\n]
-    )"""
-_MAY_BE_CODE_AT_TEXT_START = re.compile(_MAY_START_CODE_LINE)
-_MAY_BE_CODE_AFTER_NEWLINE = re.compile(r"\n(?=" + _MAY_START_CODE_LINE.removeprefix("(?x)") + ")", re.X)
-# Every `_CODE_LINE_ANYWHERE` match contains one of these literals; each is looked for only when a character
-# of it that is rare in prose and logs occurs at all (a one-character `in` is a memchr).
+    ))""",
+    re.M,
+)
+# The first alternative of `_CODE_LINE_ANYWHERE`, tried where one of its characters occurs.
+_STATEMENT_END = re.compile(r"[;{}][ \t]*(?://.*)?$", re.M)
+# Every `_CODE_LINE_ANYWHERE` match starts with one of these literals (the first three only where
+# `_STATEMENT_END` matches); each is looked for only when its character that is rare in prose and logs occurs
+# at all (a one-character `in` is a memchr).
 _ANYWHERE_LITERALS = (";", "{", "}", "=>", "->", "::", "&&", "||", "!=", "==", "++", "+=")
 # str.splitlines() also breaks lines at these; texts with any take the plain per-line pass.
 _OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
@@ -107,6 +116,7 @@ def _gated(literals: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
 _GATED_CODE_HINTS = _gated(_CODE_HINTS)
 _GATED_BLOCK_MARKERS = _gated(_BLOCK_MARKERS)
 _GATED_ANYWHERE_LITERALS = _gated(_ANYWHERE_LITERALS)
+_LITERAL_PATTERNS = {literal: re.compile(re.escape(literal)) for literal in _ANYWHERE_LITERALS}
 
 
 class SourceCodeDetector:
@@ -196,9 +206,9 @@ def _fences(text: str) -> list[tuple[int, int, str, int, int]]:
 class _CodeLines:
     """Which lines of a text are code (``_is_code_line``), found once for the fences and the block pass.
 
-    Only for texts whose sole line break is the newline (what the compiled line patterns assume). A line is
-    tested only when it can be code: its start matches ``_MAY_START_CODE_LINE`` or it holds a literal that
-    every ``_CODE_LINE_ANYWHERE`` match contains; the others are prose or log lines (tests check both)."""
+    Only for texts whose sole line break is the newline (what the compiled line patterns assume). The lines
+    where ``_CODE_LINE_AT_START`` or ``_CODE_LINE_ANYWHERE`` match are found over the whole text, each of them
+    is then code unless it is too long or reads as prose (tests compare it with ``_is_code_line``)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -211,11 +221,16 @@ class _CodeLines:
         if self._spans is None:
             text = self.text
             spans = []
-            for start in sorted(_candidate_line_starts(text)):
+            for start in sorted(_code_pattern_line_starts(text)):
                 end = text.find("\n", start)
                 if end < 0:
                     end = len(text)
-                if _is_code_line(text[start:end]):
+                if end - start > 400:
+                    continue
+                line = text[start:end]
+                if "/" in line or "#" in line:
+                    line = line.split("//")[0].split("#")[0]
+                if not _PROSE_HINT.search(line[:200]):
                     spans.append((start, end))
             self._spans = spans
             self._starts = [start for start, _ in spans]
@@ -239,8 +254,10 @@ class _CodeLines:
         code_lines = other_lines = 0
         for start, end in self.spans:
             if run_start >= 0:
-                if start > previous_end + 1:
-                    other_lines += len(_NEWLINE_THEN_NON_BLANK.findall(self.text, previous_end, start - 1))
+                if start > previous_end + 1:  # count the non-blank lines between, as far as the run can take
+                    room = max(1, code_lines // 3) - other_lines
+                    between = _NEWLINE_THEN_NON_BLANK.finditer(self.text, previous_end, start - 1)
+                    other_lines += sum(1 for _ in islice(between, room + 1))
                 if other_lines > max(1, code_lines // 3):
                     if code_lines >= minimum:
                         blocks.append((run_start, previous_end, code_lines))
@@ -254,21 +271,34 @@ class _CodeLines:
         return blocks
 
 
-def _candidate_line_starts(text: str) -> set[int]:
-    """Starts of the lines that may be code lines (a superset; the newline is the only line break)."""
-    starts = {match.start() + 1 for match in _MAY_BE_CODE_AFTER_NEWLINE.finditer(text)}
-    if _MAY_BE_CODE_AT_TEXT_START.match(text):
-        starts.add(0)
+def _code_pattern_line_starts(text: str) -> set[int]:
+    """Starts of the lines where ``_CODE_LINE_AT_START`` or ``_CODE_LINE_ANYWHERE`` matches (the newline is
+    the only line break)."""
+    starts = {match.start() for match in _CODE_LINE_START_AFTER_NEWLINE.finditer("\n" + text)}
     for gate, literal in _GATED_ANYWHERE_LITERALS:
         if gate not in text:
             continue
-        position = text.find(literal)
-        while position >= 0:
-            starts.add(text.rfind("\n", 0, position) + 1)
-            line_end = text.find("\n", position)
-            if line_end < 0:
-                break
-            position = text.find(literal, line_end)
+        if literal in ";{}":
+            position = text.find(literal)
+            while position >= 0:
+                if _STATEMENT_END.match(text, position) is None:
+                    position = text.find(literal, position + 1)
+                    continue
+                starts.add(text.rfind("\n", 0, position) + 1)
+                line_end = text.find("\n", position)
+                if line_end < 0:
+                    break
+                position = text.find(literal, line_end)
+        else:  # `re` finds a two-character literal faster than str.find
+            search = _LITERAL_PATTERNS[literal].search
+            hit = search(text)
+            while hit is not None:
+                position = hit.start()
+                starts.add(text.rfind("\n", 0, position) + 1)
+                line_end = text.find("\n", position)
+                if line_end < 0:
+                    break
+                hit = search(text, line_end)
     return starts
 
 
