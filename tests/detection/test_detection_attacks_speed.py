@@ -200,3 +200,42 @@ def test_normalize_counts_letters_as_before(parts: list[str]) -> None:
     if features._HAS_LEET.search(lowered):
         lowered = features._LEET_TOKEN.sub(_reference_unleet, lowered)
     assert features.normalize(text) == lowered
+
+
+_LINE_WORDS = [
+    "Send", "us", "me", "so that we can", "Include", "your", "the", "order", "number", "this", "email",
+    "above",
+    "the following", "translate", "should I", "how do I", "respond", "it", "Can you", "show me", "tell me",
+    "What", "is", "capital", "of", "Brazil", "?", ".", "!", ":", " ", "  ", "\t", "\x1c", "summary", "tone",
+    "reply", "replies", "I", "ME", "Them", "Dear", "x", "'", "-", "e-mail", "GET BACK TO", "quote the PO",
+]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.sampled_from(_LINE_WORDS) | st.text(alphabet="aAzZ .?!:\n\t'-_1", max_size=4), max_size=25)
+)
+def test_line_tests_on_lowered_ascii_find_what_the_caseless_regex_finds(parts: list[str]) -> None:
+    line = " ".join(parts)
+    lowered = line.lower() if line.isascii() else None
+    for regex in injection_embedded._ON_LOWERED_ASCII:
+        assert injection_embedded._found(regex, line, lowered) == (regex.search(line) is not None), (
+            regex.pattern
+        )
+
+
+_TOKEN_BEFORE = re.compile(
+    r"(?<![a-z0-9])[a-z][a-z']*(?=[0-9]*(?![a-z0-9]))|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}"
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="ab'09_<>|[]/#. -zé\n", max_size=40))
+def test_word_tokens_are_unchanged(text: str) -> None:
+    assert features.TOKEN.findall(text) == _TOKEN_BEFORE.findall(text)
+
+
+def test_word_tokens_are_unchanged_on_realistic_text() -> None:
+    for text in _realistic(150, seed=4):
+        normalized = features.normalize(text)
+        assert features.TOKEN.findall(normalized) == _TOKEN_BEFORE.findall(normalized)

@@ -137,6 +137,13 @@ solve find prove modify change alter express highlight example simple short brie
 thing things something anything information kind way ways help thanks thank hi hello dear regards best team
 email message question questions sentence word words paragraph text letter line""".split()  # noqa: SIM905
 )
+# The caseless line tests above, as case-sensitive patterns for lowered ASCII text (two to three times faster
+# in `re`). The same matches: their letters are lowercase ("[A-Z]" becomes "[a-z]"), and lowering ASCII maps
+# letters to letters and leaves word and space characters what they were.
+_ON_LOWERED_ASCII = {
+    regex: re.compile(regex.pattern.replace("[A-Z]", "[a-z]"), regex.flags & ~re.IGNORECASE)
+    for regex in (_CORRESPONDENCE, _DEICTIC, _FIRST_PERSON_ABOUT_REPLY, _ANAPHORA, _ABOUT_THE_TEXT)
+}
 _PLACE_SCORE = {"middle": 0.85, "edge": 0.75}
 _MODEL_LINE_MIN = 0.5  # model probability of the line alone, for reply orders in plain multi-line text
 _MODEL_STRONG = 0.9  # the line alone is a clear attack (inside a document, at any place)
@@ -258,20 +265,21 @@ def _judge(
     """(score, reason, document words) for a planted line, None for a line that belongs to its document."""
     if kind != "marked" and not REPLY_SHAPING.search(line):
         return None  # plain multi-line text (a chat, a memo): only orders about the reply count
-    if _CORRESPONDENCE.search(line):
+    lowered = line.lower() if line.isascii() else None
+    if _found(_CORRESPONDENCE, line, lowered):
         return None  # the sender asking the human reader for something
     probability = model.score_features(features(line))
     if probability >= _MODEL_STRONG:
         return max(probability, _PLACE_SCORE[place]), f"instruction (p={probability:.2f})", doc_words
-    if _DEICTIC.search(line) or _FIRST_PERSON_ABOUT_REPLY.search(line):
+    if _found(_DEICTIC, line, lowered) or _found(_FIRST_PERSON_ABOUT_REPLY, line, lowered):
         return None  # the reader's own request about this document
     # In a mail/web document an order about "your reply" that is no sender's ask (vetoed above) is planted;
     # in plain multi-line text the model must agree.
     if REPLY_SHAPING.search(line) and (kind == "marked" or probability >= _MODEL_LINE_MIN):
         return _PLACE_SCORE[place], f"order about the reply (p={probability:.2f})", doc_words
-    if kind != "marked" or _ANAPHORA.search(line) or not _SENTENCE_END.search(line):
+    if kind != "marked" or _found(_ANAPHORA, line, lowered) or not _SENTENCE_END.search(line):
         return None  # a follow-up in a conversation ("can you make it shorter?"), not a planted task
-    if _ABOUT_THE_TEXT.search(line):
+    if _found(_ABOUT_THE_TEXT, line, lowered):
         return None
     words = _content_words(line)
     if len(words) < 2:
@@ -284,3 +292,10 @@ def _judge(
     if shared > len(words) // 6:  # any shared topic word (one in six for long lines): about the document
         return None
     return _PLACE_SCORE[place] - 0.05 * shared, "unrelated task", doc_words
+
+
+def _found(regex: re.Pattern[str], line: str, lowered: str | None) -> bool:
+    """`regex.search(line)` found something; `lowered` is the line lowered when it is ASCII."""
+    if lowered is None:
+        return regex.search(line) is not None
+    return _ON_LOWERED_ASCII[regex].search(lowered) is not None

@@ -58,7 +58,12 @@ _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 # Words: letter runs that start a run of letters/digits and end it (digits may trail: "base64", "python3").
 # Letters inside ids and hashes ("662248b4-83b7", "fe9c2b1d") are not words: they made logs look like the
 # encoded payloads of attack prompts.
-TOKEN = re.compile(r"(?<![a-z0-9])[a-z][a-z']*(?=[0-9]*(?![a-z0-9]))|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}")
+# (The first letter is matched before the look-behind, which then checks the character before it: the same
+# tokens as "(?<![a-z0-9])[a-z]...", but every alternative now starts with a character set, which lets `re`
+# skip ahead to the next possible start instead of trying the look-behind at every position.)
+TOKEN = re.compile(
+    r"[a-z](?<![a-z0-9][a-z])[a-z']*(?=[0-9]*(?![a-z0-9]))|<\|?[a-z_]+\|?>|\[/?[a-z_]+\]|[#]{2,}"
+)
 
 
 def fold(text: str) -> str:
