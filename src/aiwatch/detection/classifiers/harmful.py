@@ -275,16 +275,19 @@ class HarmfulContentDetector:
         if not text or text.isspace():
             return []
         model = self.model
-        data = text.encode("utf-8", errors="surrogatepass")
         short = len(text) <= WHOLE_TEXT_LIMIT
         scanned = recent_scan(text)  # the attack prefilter's pass over this text also ran these triggers
         if scanned is not None and scanned.harmful_model is model and scanned.harmful_ends is not None:
             ends = scanned.harmful_ends  # all ends; the short path only asks whether there is one
         else:
-            ends = model.trigger_ends(data, first_only=short)
+            ends = model.trigger_ends(text.encode("utf-8", errors="surrogatepass"), first_only=short)
         if not ends:
             return []
-        spans = [(0, len(text))] if short else _windows(text, _char_offsets(text, data, ends))
+        if short:
+            spans = [(0, len(text))]
+        else:
+            data = text.encode("utf-8", errors="surrogatepass")
+            spans = _windows(text, _char_offsets(text, data, ends))
         thresholds = model.thresholds[Sensitivity(sensitivity)]
         found: dict[str, Detection] = {}
         for start, end in spans:
