@@ -241,3 +241,11 @@ def test_fences_equal_finditer() -> None:
     for text in TEXTS:
         expected = [(*m.span(), m.group(2).lower(), *m.span(3)) for m in code._FENCE.finditer(text)]
         assert code._fences(text) == expected, text[:200]
+
+
+def test_indented_yaml_prefilter_counts_every_indented_yaml_line() -> None:
+    for text in TEXTS:
+        indented = [
+            m for m in code._LINE_PATTERNS["yaml"].finditer(text) if text[m.start() : m.start() + 1] in " \t"
+        ]
+        assert len(code._INDENTED_YAML_LINE.findall("\n" + text)) >= len(indented), text[:200]

@@ -435,12 +435,17 @@ _INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 # every shorter run of spaces or of key characters:
 # - a run that is followed by a character it cannot hold never gives a character back: possessive;
 # - the two YAML "key:" alternatives share that key: matched once;
-# - every Dockerfile instruction starts with a letter (in any case, as the pattern ignores case).
+# - every Dockerfile instruction starts with a letter (in any case, as the pattern ignores case), every CI
+#   line with one of a few letters or a space.
 _SCAN_REWRITES = {
     "env": ((r"^[ \t]*(?:export[ \t]+)?", r"^[ \t]*+(?:export[ \t]++)?"),),
     "dockerfile": ((r"^(?:FROM", r"^(?=[a-z])(?:FROM"),),
     "terraform": ((r"^\s*(?:resource", r"^\s*+(?:resource"),),
-    "ci": ((r"|\s+runs-on:|\s+- uses:", r"|\s++runs-on:|\s++- uses:"), (r"|\s+script:", r"|\s++script:")),
+    "ci": (
+        (r"^(?:on:", r"^(?=[ojspwi\s])(?:on:"),
+        (r"|\s+runs-on:|\s+- uses:", r"|\s++runs-on:|\s++- uses:"),
+        (r"|\s+script:", r"|\s++script:"),
+    ),
     "yaml": (
         (
             r"^(?:[ \t]*[\w.-]+:[ \t]+(?:[\w\"'${}./:@-][^\n]*)?|[ \t]*[\w.-]+:[ \t]*|",
@@ -467,6 +472,9 @@ _LINE_PATTERNS_AFTER_NEWLINE = {
 # which seldom finds enough lines: scanned first (unless no marker can occur), the markers asked after.
 _SCAN_BEFORE_MARKERS = frozenset({"dockerfile", "terraform", "ci"})
 _INI_ASSIGNMENT_AFTER_NEWLINE = _after_newline(_INI_ASSIGNMENT)
+# Any line of a YAML hit that `_yaml_nested` counts as indented matches this (after its newline), so fewer
+# than 3 matches mean the YAML kind cannot be nested; only lines that start with a space or tab are tried.
+_INDENTED_YAML_LINE = re.compile(r"\n[ \t]++(?:[\w.-]++:(?:[ \t]|\r?$)|- [\w\"'])", re.M)
 
 
 class ConfigDetector:
@@ -484,6 +492,8 @@ class ConfigDetector:
                     continue
             elif not _has_marker(text, markers):
                 continue
+            if kind == "yaml" and len(_INDENTED_YAML_LINE.findall(lines)) < 3:
+                continue  # fewer than 3 indented lines that could be YAML: not nested (see _yaml_nested)
             hits = [(start, end) for start, end in _line_matches(after_newline, lines) if end - start < 500]
             if len(hits) < (needed_balanced if balanced else needed_high):
                 continue
