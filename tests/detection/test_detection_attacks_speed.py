@@ -239,3 +239,13 @@ def test_word_tokens_are_unchanged_on_realistic_text() -> None:
     for text in _realistic(150, seed=4):
         normalized = features.normalize(text)
         assert features.TOKEN.findall(normalized) == _TOKEN_BEFORE.findall(normalized)
+
+
+def test_threads_scan_with_their_own_scratch_space() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = _realistic(80, seed=8)
+    expected = [prefilter._scan_text(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(prefilter._scan_text, texts)) == expected

@@ -290,8 +290,13 @@ def _leetspeak_database() -> hyperscan.Database:
 
 
 _local = threading.local()
-# A forked worker must not reuse its parent's scratch space (nor its remembered scan).
-os.register_at_fork(after_in_child=_local.__dict__.clear)
+
+
+def _forget_in_child() -> None:
+    _local.__dict__.clear()  # the forking thread's scratch spaces and remembered scan: a worker starts afresh
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _scratches() -> tuple[hyperscan.Scratch, hyperscan.Scratch]:
