@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from itertools import islice
 
 from aiwatch.detection.types import Detection
 from aiwatch.domain import Sensitivity, Severity
@@ -228,6 +227,9 @@ class _CodeLines:
                 if end - start > 400:
                     continue
                 line = text[start:end]
+                if line.lstrip().count(" ") < 4:  # prose has 4 spaces between words: none of them indents
+                    spans.append((start, end))
+                    continue
                 if "/" in line or "#" in line:
                     line = line.split("//")[0].split("#")[0]
                 if not _PROSE_HINT.search(line[:200]):
@@ -252,12 +254,14 @@ class _CodeLines:
         blocks = []
         run_start = previous_end = -1
         code_lines = other_lines = 0
+        non_blank_line = _NEWLINE_THEN_NON_BLANK.search
         for start, end in self.spans:
             if run_start >= 0:
                 if start > previous_end + 1:  # count the non-blank lines between, as far as the run can take
                     room = max(1, code_lines // 3) - other_lines
-                    between = _NEWLINE_THEN_NON_BLANK.finditer(self.text, previous_end, start - 1)
-                    other_lines += sum(1 for _ in islice(between, room + 1))
+                    position = previous_end
+                    while room >= 0 and (hit := non_blank_line(self.text, position, start - 1)) is not None:
+                        other_lines, room, position = other_lines + 1, room - 1, hit.end()
                 if other_lines > max(1, code_lines // 3):
                     if code_lines >= minimum:
                         blocks.append((run_start, previous_end, code_lines))
