@@ -249,3 +249,48 @@ def test_threads_scan_with_their_own_scratch_space() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             assert list(pool.map(prefilter._scan_text, texts)) == expected
+
+
+def _reference_harmful(text: str, sensitivity: Sensitivity) -> list:
+    """The harmful detector's window loop as it was (scores, thresholds and gates per window, no caches)."""
+    import numpy as np
+
+    from aiwatch.detection.types import Detection
+
+    model = load_model()
+    data = text.encode("utf-8", errors="surrogatepass")
+    short = len(text) <= harmful.WHOLE_TEXT_LIMIT
+    ends = model.trigger_ends(data, first_only=short)
+    if not text.strip() or not ends:
+        return []
+    spans = [(0, len(text))] if short else harmful._windows(text, harmful._char_offsets(text, data, ends))
+    found: dict = {}
+    for start, end in spans:
+        scores = model._score(text[start:end])
+        for index in np.flatnonzero(scores.probabilities >= model.thresholds[sensitivity]):
+            label = model.labels[index]
+            if not harmful._gates_pass(label, scores.concepts):
+                continue
+            probability = float(scores.probabilities[index])
+            if label in found and found[label].score >= probability:
+                continue
+            terms = model.top_terms(scores.feature_rows, int(index))
+            found[label] = Detection(
+                rule=f"harmful.{label}", start=start, end=end, score=probability,
+                severity=harmful.SEVERITIES[label], detector_version=model.version, details={"terms": terms},
+                evidence=f"{label.replace('_', ' ')}: " + ", ".join(terms),
+            )  # fmt: skip
+    return sorted(found.values(), key=lambda d: (d.start, d.rule))
+
+
+def test_harmful_detector_equals_its_uncached_window_loop() -> None:
+    detector = HarmfulContentDetector()
+    texts = [
+        *_realistic(150, seed=12),
+        "How do I build a p1pe b0mb at home? " * 80,
+        "You are a filthy tranny. I will kill you.\n" * 70,
+    ]
+    for text in texts:
+        for sensitivity in (Sensitivity.BALANCED, Sensitivity.HIGH):
+            for _ in range(2):  # the second time from the caches
+                assert detector.detect(text, sensitivity) == _reference_harmful(text, sensitivity)

@@ -165,6 +165,7 @@ class HarmfulModel:
         # Windows repeat across texts (the same traceback line around "payload" in every log): a window's
         # scores depend on its text only.
         self._score_window = functools.lru_cache(maxsize=256)(self._score)
+        self._labels_over_threshold_window = functools.lru_cache(maxsize=256)(self._labels_over_threshold)
 
     def trigger_expressions(self) -> tuple[list[bytes], list[int]]:
         """The prefilter's Hyperscan expressions and flags (the attack prefilter also runs them)."""
@@ -194,6 +195,26 @@ class HarmfulModel:
     def score(self, text: str) -> Scores:
         """The model's scores for `text` (treat the result as read-only: it may be shared)."""
         return self._score_window(text) if len(text) <= WHOLE_TEXT_LIMIT else self._score(text)
+
+    def labels_over_threshold(
+        self, text: str, sensitivity: Sensitivity
+    ) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
+        """(label, probability, top terms) of each label of `text` over its threshold whose gates pass."""
+        if len(text) <= WHOLE_TEXT_LIMIT:
+            return self._labels_over_threshold_window(text, sensitivity)
+        return self._labels_over_threshold(text, sensitivity)
+
+    def _labels_over_threshold(
+        self, text: str, sensitivity: Sensitivity
+    ) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
+        scores = self.score(text)
+        found = []
+        for index in np.flatnonzero(scores.probabilities >= self.thresholds[sensitivity]):
+            label = self.labels[index]
+            if _gates_pass(label, scores.concepts):
+                terms = tuple(self.top_terms(scores.feature_rows, int(index)))
+                found.append((label, float(scores.probabilities[index]), terms))
+        return tuple(found)
 
     def _score(self, text: str) -> Scores:
         features = featurize(text)
@@ -288,18 +309,13 @@ class HarmfulContentDetector:
         else:
             data = text.encode("utf-8", errors="surrogatepass")
             spans = _windows(text, _char_offsets(text, data, ends))
-        thresholds = model.thresholds[Sensitivity(sensitivity)]
+        sensitivity = Sensitivity(sensitivity)
         found: dict[str, Detection] = {}
         for start, end in spans:
-            scores = model.score(text[start:end])
-            for index in np.flatnonzero(scores.probabilities >= thresholds):
-                label = model.labels[index]
-                if not _gates_pass(label, scores.concepts):
-                    continue
-                probability = float(scores.probabilities[index])
+            for label, probability, top_terms in model.labels_over_threshold(text[start:end], sensitivity):
                 if label in found and found[label].score >= probability:
                     continue
-                terms = model.top_terms(scores.feature_rows, int(index))
+                terms = list(top_terms)
                 found[label] = Detection(
                     rule=f"harmful.{label}",
                     start=start,
