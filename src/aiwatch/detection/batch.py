@@ -22,8 +22,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from aiwatch.detection.types import Where
 
@@ -95,9 +96,12 @@ def _id_from_prefix(head: bytes) -> Any:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class RawLine:
-    """A line read but not parsed yet: parsing happens in the worker that scans it, off the reader."""
+class RawLine(NamedTuple):
+    """A line read but not parsed yet: parsing happens in the worker that scans it, off the reader.
+
+    A named tuple, not a dataclass: batches of them are pickled to the workers, and a frozen dataclass
+    pickles through Python-level __getstate__/__setstate__ (three times slower each way).
+    """
 
     line: int
     data: bytes | None  # None when the line was larger than max_bytes (head keeps its start)
@@ -290,20 +294,36 @@ def run(
 ) -> int:
     """Scan every record and write one line per record in input order. Returns the number of records.
 
-    Raw lines are parsed by the worker that scans them, so the reading process only reads and writes.
+    Raw lines are parsed by the worker that scans them, so the reading process only reads and writes (and
+    scans the first batch itself, before the workers start).
     """
     count = 0
+    engine = _engine_for(options)
     if workers <= 1:
-        engine = _engine_for(options)
         for item in records:
             write(render(_record(item), engine))
             count += 1
+        return count
+    batches = _batches(records)
+    # The first batch is scanned here, before any worker exists: the engine builds its lazy parts (Hyperscan
+    # databases and classifier tables of the attack and harmful detectors, ~3 s) once, for what the input
+    # needs, and forked workers inherit them instead of each building them again. Input that fits in one
+    # batch never starts a worker. (multiprocessing flushes sys.stdout before it forks: the workers hold no
+    # buffered copy of these lines.)
+    first = next(batches, None)
+    if first is None:
+        return 0
+    for item in first:
+        write(render(_record(item), engine))
+    count += len(first)
+    second = next(batches, None)
+    if second is None:
         return count
     # Bounded window of in-flight batches: memory stays constant however large the input is.
     window = workers * 3
     pending: deque[Future[list[str]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(options,)) as pool:
-        for batch in _batches(records):
+        for batch in chain((second,), batches):
             pending.append(pool.submit(scan_batch, options, batch))
             while len(pending) >= window:
                 count += _drain(pending.popleft(), write)
