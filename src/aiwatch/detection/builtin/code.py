@@ -115,7 +115,9 @@ def _gated(literals: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
 _GATED_CODE_HINTS = _gated(_CODE_HINTS)
 _GATED_BLOCK_MARKERS = _gated(_BLOCK_MARKERS)
 _GATED_ANYWHERE_LITERALS = _gated(_ANYWHERE_LITERALS)
-_LITERAL_PATTERNS = {literal: re.compile(re.escape(literal)) for literal in _ANYWHERE_LITERALS}
+_LITERAL_PATTERNS = {
+    literal: re.compile(re.escape(literal)) for literal in _ANYWHERE_LITERALS + _BLOCK_MARKERS
+}
 
 
 class SourceCodeDetector:
@@ -160,11 +162,12 @@ def _has_code_hint(text: str) -> bool:
 
 def _enough_block_markers(text: str, minimum: int) -> bool:
     """``sum(text.count(marker) for marker in _BLOCK_MARKERS) >= minimum``, stopping as soon as it is, and
-    counting a marker only when a rare character of it occurs."""
+    counting a marker only when a rare character of it occurs (with `re`, which counts these short literals
+    faster than str.count)."""
     count = 0
     for gate, marker in _GATED_BLOCK_MARKERS:
         if gate is None or gate in text:
-            count += text.count(marker)
+            count += len(_LITERAL_PATTERNS[marker].findall(text))
             if count >= minimum:
                 return True
     return False
