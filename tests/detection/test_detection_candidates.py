@@ -15,7 +15,8 @@ import pytest
 
 from aiwatch.detection import engine as engine_module
 from aiwatch.detection.catalog import builtin_catalog
-from aiwatch.detection.engine import Engine, _hyperscan_accepts, _loosen_repeats
+from aiwatch.detection.engine import Engine, _loosen_repeats
+from aiwatch.detection.hyperscan_cache import accepts as _hyperscan_accepts
 from aiwatch.detection.validators import HYPERSCAN_NARROWING, PHONE_PATTERN, _phone, hyperscan_narrowing
 
 

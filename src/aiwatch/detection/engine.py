@@ -8,9 +8,7 @@ bounded work) → thresholds for the sensitivity → overlap resolution. Offsets
 from __future__ import annotations
 
 import bisect
-import contextlib
 import fnmatch
-import hashlib
 import inspect
 import logging
 import os
@@ -19,13 +17,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from re import _parser as sre_parse  # width of a pattern; stable across 3.11-3.13
 from typing import Any
 
 import hyperscan
 
-from aiwatch.detection import plugins
+from aiwatch.detection import hyperscan_cache, plugins
 from aiwatch.detection.builtin import AGGREGATES, BUILTIN_DETECTORS
 from aiwatch.detection.catalog import Catalog, PatternSpec, RuleSpec, builtin_catalog
 from aiwatch.detection.masking import hmac_hasher, mask, masker
@@ -226,7 +223,8 @@ class Engine:
             ids.append(index)
             flags.append(flag)
         self._windows = [_max_width(p) for p in self.patterns]
-        self._database = _load_or_compile(expressions, ids, flags, self.python_only)
+        self._database, rejected = hyperscan_cache.compiled_tolerant(expressions, ids, flags)
+        self.python_only.extend(rejected)
         if self.python_only:
             log.info("patterns scanned with Python re: %s", self.python_only_rules())
 
@@ -576,70 +574,6 @@ def _window(text: str, start: int, end: int, size: int) -> str:
 
 def _hs_escape(word: str) -> str:
     return re.sub(r"([^\w\s])", r"\\\1", word).replace(" ", r"\s+")
-
-
-def _hyperscan_accepts(expression: str, flags: int) -> bool:
-    probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        probe.compile(expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[flags])
-    except hyperscan.error:
-        return False
-    return True
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("AIWATCH_CACHE_DIR") or Path.home() / ".cache" / "aiwatch")
-
-
-def _load_or_compile(
-    expressions: list[str], ids: list[int], flags: list[int], python_only: list[int]
-) -> hyperscan.Database | None:
-    """One Hyperscan database for all patterns; compiled databases are cached on disk by content hash
-    (compiling takes seconds, loading milliseconds). Patterns Hyperscan rejects go to ``python_only``."""
-    digest = hashlib.sha256(
-        repr((hyperscan.__version__, expressions, ids, flags)).encode("utf-8", "surrogatepass")
-    ).hexdigest()[:32]
-    cache_file = _cache_dir() / f"hs-{digest}.db"
-    rejected_file = cache_file.with_suffix(".rejected")
-    with contextlib.suppress(OSError, hyperscan.error, ValueError, TypeError):  # no usable cache: compile
-        database = hyperscan.loadb(cache_file.read_bytes(), hyperscan.HS_MODE_BLOCK)
-        rejected = [int(i) for i in rejected_file.read_text().split()] if rejected_file.exists() else []
-        python_only.extend(rejected)
-        return database
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(
-            expressions=[e.encode("utf-8") for e in expressions], ids=ids, elements=len(ids), flags=flags
-        )
-        rejected: list[int] = []
-    except hyperscan.error:
-        rejected = [
-            i for e, i, f in zip(expressions, ids, flags, strict=True) if not _hyperscan_accepts(e, f)
-        ]
-        keep = [(e, i, f) for e, i, f in zip(expressions, ids, flags, strict=True) if i not in set(rejected)]
-        if not keep:
-            python_only.extend(rejected)
-            return None
-        database.compile(
-            expressions=[e.encode("utf-8") for e, _, _ in keep],
-            ids=[i for _, i, _ in keep],
-            elements=len(keep),
-            flags=[f for _, _, f in keep],
-        )
-    python_only.extend(rejected)
-    _write_cache(cache_file, hyperscan.dumpb(database), rejected_file, rejected)
-    return database
-
-
-def _write_cache(cache_file: Path, data: bytes, rejected_file: Path, rejected: list[int]) -> None:
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        for path, content in ((rejected_file, " ".join(map(str, rejected)).encode()), (cache_file, data)):
-            temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            temporary.write_bytes(content)
-            os.replace(temporary, path)  # atomic: parallel workers never read half a file
-    except OSError as exc:  # a read-only home is fine: we just compile each time
-        log.debug("cannot cache the compiled rules: %s", exc)
 
 
 def _merge_regions(hits: list[tuple[int, int]], windows: list[int]) -> dict[int, list[list[int]]]:

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import hyperscan
 
+from aiwatch.detection import hyperscan_cache
 from aiwatch.detection.attacks.suspicious import looks_suspicious
 from aiwatch.detection.types import EncodedSegment
 
@@ -120,14 +121,9 @@ _shape_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _shape_database() -> hyperscan.Database:
-    database = hyperscan.Database()
-    database.compile(
-        expressions=[pattern for _, pattern, _ in _SHAPES],
-        ids=list(range(len(_SHAPES))),
-        elements=len(_SHAPES),
-        flags=[flags for _, _, flags in _SHAPES],
+    return hyperscan_cache.compiled(
+        [pattern for _, pattern, _ in _SHAPES], range(len(_SHAPES)), [flags for _, _, flags in _SHAPES]
     )
-    return database
 
 
 def _shapes(text: str) -> tuple[set[str], list[int]]:
