@@ -211,16 +211,10 @@ def find_embedded_instruction(
     `scanned` is the attack prefilter's pass over the same text, which already holds this pass's matches)."""
     if len(text) < MIN_TEXT or "\n" not in text:
         return None
-    if scanned is not None:
-        ends, marked = scanned.openings, scanned.marked
-        if not ends:
-            return None
-        data = text.encode("utf-8", "surrogatepass")
-    else:
-        data = text.encode("utf-8", "surrogatepass")
-        ends, marked = _scan(data)
-        if not ends:
-            return None
+    data = text.encode("utf-8", "surrogatepass")
+    ends, marked = (scanned.openings, scanned.marked) if scanned is not None else _scan(data)
+    if not ends:
+        return None
     # "marked": mail/web shapes or a file/tool output; "lines": several lines of anything
     kind = "marked" if marked or where in INDIRECT_PLACES else "lines" if data.count(b"\n") >= 3 else None
     if kind is None:
