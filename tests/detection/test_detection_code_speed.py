@@ -249,3 +249,9 @@ def test_indented_yaml_prefilter_counts_every_indented_yaml_line() -> None:
             m for m in code._LINE_PATTERNS["yaml"].finditer(text) if text[m.start() : m.start() + 1] in " \t"
         ]
         assert len(code._INDENTED_YAML_LINE.findall("\n" + text)) >= len(indented), text[:200]
+
+
+def test_rare_kind_line_start_is_found_wherever_those_kinds_have_a_line() -> None:
+    for text in TEXTS:
+        if any(next(code._LINE_PATTERNS[kind].finditer(text), None) for kind in code._RARE_KINDS):
+            assert code._RARE_KIND_LINE_START.search("\n" + text), text[:200]

@@ -479,6 +479,13 @@ _LINE_PATTERNS_AFTER_NEWLINE = {
 # which seldom finds enough lines: scanned first (unless no marker can occur), the markers asked after.
 _SCAN_BEFORE_MARKERS = frozenset({"dockerfile", "terraform", "ci"})
 _INI_ASSIGNMENT_AFTER_NEWLINE = _after_newline(_INI_ASSIGNMENT)
+# Every line of these kinds starts like this (their patterns begin so; tests check it): one scan tells most
+# texts (prose, logs) that none of them has a line, instead of a scan or marker search per kind.
+_RARE_KINDS = frozenset({"kubernetes", "dockerfile", "ci"})
+_RARE_KIND_LINE_START = re.compile(
+    r"\n(?:apiVersion:|kind:|(?i:FROM|RUN|COPY|ENTRYPOINT|CMD|WORKDIR|EXPOSE|ENV)\s"
+    r"|on:|jobs:|stages:|steps:|pipeline:|workflow_dispatch:|image:|\s+(?:runs-on:|- uses:|script:))"
+)
 # Any line of a YAML hit that `_yaml_nested` counts as indented matches this (after its newline), so fewer
 # than 3 matches mean the YAML kind cannot be nested; only lines that start with a space or tab are tried.
 _INDENTED_YAML_LINE = re.compile(r"\n[ \t]++(?:[\w.-]++:(?:[ \t]|\r?$)|- [\w\"'])", re.M)
@@ -493,7 +500,13 @@ class ConfigDetector:
         found = []
         balanced = sensitivity is Sensitivity.BALANCED
         lines = "\n" + text  # every line start follows a newline, the first one too (see _line_matches)
+        rare_kind_line: bool | None = None  # whether a line starts like one of _RARE_KINDS, found once
         for kind, scan_first, markers, after_newline, needed_balanced, needed_high in _CONFIG_PLANS:
+            if kind in _RARE_KINDS:
+                if rare_kind_line is None:
+                    rare_kind_line = _RARE_KIND_LINE_START.search(lines) is not None
+                if not rare_kind_line:
+                    continue
             if scan_first:
                 if not _may_have_marker(text, markers):
                     continue
