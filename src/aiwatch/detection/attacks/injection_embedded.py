@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import hyperscan
 
+from aiwatch.detection import hyperscan_cache
 from aiwatch.detection.classifiers.features import features
 from aiwatch.detection.classifiers.linear import LinearModel
 from aiwatch.detection.types import Where
@@ -169,11 +170,7 @@ def hyperscan_expressions() -> tuple[list[bytes], list[int]]:
 @lru_cache(maxsize=1)
 def _database() -> hyperscan.Database:
     expressions, flags = hyperscan_expressions()
-    database = hyperscan.Database()
-    database.compile(
-        expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags
-    )
-    return database
+    return hyperscan_cache.compiled(expressions, range(len(expressions)), flags)
 
 
 def _scan(data: bytes) -> tuple[list[int], bool]:

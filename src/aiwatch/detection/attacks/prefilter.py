@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import hyperscan
 
+from aiwatch.detection import hyperscan_cache
 from aiwatch.detection.attacks import injection_embedded
 from aiwatch.detection.classifiers.features import fold, normalize
 
@@ -157,14 +158,8 @@ _LEETSPEAK = b"|".join(
 @lru_cache(maxsize=1)
 def _database() -> hyperscan.Database:
     expressions = [_pattern(stem) for stem in STEMS] + PHRASES + OBFUSCATION + [_LEETSPEAK]
-    database = hyperscan.Database()
-    database.compile(
-        expressions=expressions,
-        ids=list(range(len(expressions))),
-        elements=len(expressions),
-        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions),
-    )
-    return database
+    flags = [hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions)
+    return hyperscan_cache.compiled(expressions, range(len(expressions)), flags)
 
 
 def folded(text: str) -> str:
@@ -275,18 +270,13 @@ def _combined() -> tuple[hyperscan.Database, _Layout]:
         harmful_expressions, harmful_flags = harmful_model.trigger_expressions()
         expressions += harmful_expressions
         flags += harmful_flags
-    database = hyperscan.Database()
-    database.compile(
-        expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags
-    )
+    database = hyperscan_cache.compiled(expressions, range(len(expressions)), flags)
     return database, _Layout(opening, reply, harmful, harmful_model)
 
 
 @lru_cache(maxsize=1)
 def _leetspeak_database() -> hyperscan.Database:
-    database = hyperscan.Database()
-    database.compile(expressions=[_LEETSPEAK], ids=[0], elements=1, flags=[_SINGLE_CASELESS])
-    return database
+    return hyperscan_cache.compiled([_LEETSPEAK], [0], [_SINGLE_CASELESS])
 
 
 _local = threading.local()

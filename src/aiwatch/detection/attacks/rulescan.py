@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import hyperscan
 
+from aiwatch.detection import hyperscan_cache
 from aiwatch.detection.attacks.patterns import FAMILIES
 
 _RULES: list[tuple[str, int]] = [
@@ -22,15 +23,8 @@ _lock = threading.Lock()
 @lru_cache(maxsize=1)
 def _database() -> hyperscan.Database:
     expressions = [FAMILIES[family][index].pattern.encode("utf-8") for family, index in _RULES]
-    database = hyperscan.Database()
-    database.compile(
-        expressions=expressions,
-        ids=list(range(len(expressions))),
-        elements=len(expressions),
-        flags=[hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS]
-        * len(expressions),
-    )
-    return database
+    flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS
+    return hyperscan_cache.compiled(expressions, range(len(expressions)), [flags] * len(expressions))
 
 
 def possible_rules(normalized: str) -> dict[str, list[int]]:

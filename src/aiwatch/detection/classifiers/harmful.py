@@ -22,6 +22,7 @@ from pathlib import Path
 import hyperscan
 import numpy as np
 
+from aiwatch.detection import hyperscan_cache
 from aiwatch.detection.attacks.prefilter import recent_scan
 from aiwatch.detection.classifiers.features import normalize
 from aiwatch.detection.classifiers.harmful_lexicon import (
@@ -156,11 +157,8 @@ class HarmfulModel:
         self.vocab: dict[str, int] = {term: row for row, term in enumerate(vocab)}
         self.terms = vocab
         self._evidence_rows = np.array([_is_evidence_term(term) for term in vocab], dtype=bool)
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         patterns, flags = self.trigger_expressions()
-        self._database.compile(
-            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
-        )
+        self._database = hyperscan_cache.compiled(patterns, range(len(patterns)), flags)
         self._local = threading.local()
         # Windows repeat across texts (the same traceback line around "payload" in every log): a window's
         # scores depend on its text only.
@@ -231,9 +229,13 @@ class HarmfulModel:
         """The words that pushed a label up most, for the analyst (no concept tags or function words)."""
         candidates = np.asarray(rows, dtype=np.intp)
         candidates = candidates[self._evidence_rows[candidates]]
-        weights = self.weights[candidates, label_index]
-        order = np.argsort(-weights, kind="stable")[:limit]
-        return [self.terms[candidates[i]] for i in order if weights[i] > 0]
+        weights = self.weights[candidates, label_index].tolist()
+        # Ties broken by the term: words that always occur together ("encrypts", "that encrypts") get equal
+        # weights, and the rows arrive in set order, which changes with Python's hash seed.
+        ranked = sorted(
+            zip(weights, candidates.tolist(), strict=True), key=lambda p: (-p[0], self.terms[p[1]])
+        )
+        return [self.terms[row] for weight, row in ranked[:limit] if weight > 0]
 
 
 def _is_evidence_term(term: str) -> bool:
