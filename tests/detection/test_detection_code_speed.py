@@ -11,16 +11,15 @@ from __future__ import annotations
 import random
 
 import pytest
+from detection_helpers import chat_turn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiwatch.detection.builtin import code
 from aiwatch.detection.types import Detection
 from aiwatch.domain import Sensitivity
-from aiwatch.emulator import content, risks
 
 SENSITIVITIES = (Sensitivity.BALANCED, Sensitivity.HIGH)
-_PLANTERS = [getattr(risks, name) for name in sorted(dir(risks)) if name.startswith("plant_")]
 # Lines of every kind the detectors look at (code of several languages, config of every kind, prose, logs,
 # blank and white-space lines, fences, over-long lines) and characters that end lines for str.splitlines().
 LINES = [
@@ -68,13 +67,7 @@ def _texts(count: int = 1500, seed: int = 17) -> list[str]:
     rng = random.Random(seed)
     out = []
     for index in range(300):
-        topic = rng.choice(content.TOPICS)
-        values = content.slot_values(rng)
-        text = content.fill(rng.choice(topic.openers), values) + "\n\n"
-        text += content.fill(rng.choice(topic.answers), values)
-        if index % 3 == 0:
-            text += "\n" + rng.choice(_PLANTERS)(rng).text
-        out.append(text)
+        out.append(chat_turn(rng, plant=index % 3 == 0))
     out += [_joined(rng, rng.randrange(1, 40)) for _ in range(count)]
     return out
 

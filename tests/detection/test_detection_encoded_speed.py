@@ -13,16 +13,15 @@ import random
 import re
 
 import pytest
+from detection_helpers import chat_turn
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aiwatch.detection.attacks import encoded
 from aiwatch.detection.attacks.encoded import MAX_CANDIDATES, MAX_SEGMENT_CHARS, MIN_BASE64
 from aiwatch.detection.types import EncodedSegment
-from aiwatch.emulator import content, risks
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
-_PLANTERS = [getattr(risks, name) for name in sorted(dir(risks)) if name.startswith("plant_")]
 
 
 def _reference_candidates(text: str, shapes: set[str]) -> list[tuple[int, int, str]]:
@@ -63,13 +62,7 @@ def _realistic_texts(count: int = 200, seed: int = 5) -> list[str]:
     rng = random.Random(seed)
     out: list[str] = []
     for index in range(count):
-        topic = rng.choice(content.TOPICS)
-        values = content.slot_values(rng)
-        text = content.fill(rng.choice(topic.openers), values) + "\n\n"
-        text += content.fill(rng.choice(topic.answers), values)
-        if index % 3 == 0:
-            text += "\n" + rng.choice(_PLANTERS)(rng).text
-        out.append(text)
+        out.append(chat_turn(rng, plant=index % 3 == 0))
     log = "\n".join(
         f"2026-01-02T10:00:{i % 60:02d}Z INFO req={rng.getrandbits(32):08x}-{rng.getrandbits(16):04x} "
         f"GET /v1/invoices/{rng.randrange(10**6)}/pdf status=200 trace_id={rng.getrandbits(128):032x}"

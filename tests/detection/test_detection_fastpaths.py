@@ -13,6 +13,7 @@ import random
 import re
 
 import pytest
+from detection_helpers import chat_turn
 
 from aiwatch.detection.builtin import code
 from aiwatch.detection.masking import DEFAULT_HASH_KEY, hmac_hasher, mask, masker
@@ -24,9 +25,6 @@ from aiwatch.detection.validators import (
     _phone,
     _phone_verdict,
 )
-from aiwatch.emulator import content, risks
-
-_PLANTERS = [getattr(risks, name) for name in sorted(dir(risks)) if name.startswith("plant_")]
 
 
 def _texts(count: int = 300, seed: int = 11) -> list[str]:
@@ -34,13 +32,7 @@ def _texts(count: int = 300, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     out: list[str] = []
     for index in range(count):
-        topic = rng.choice(content.TOPICS)
-        values = content.slot_values(rng)
-        text = content.fill(rng.choice(topic.openers), values) + "\n\n"
-        text += content.fill(rng.choice(topic.answers), values)
-        if index % 4 == 0:
-            text += "\n" + rng.choice(_PLANTERS)(rng).text
-        out.append(text)
+        out.append(chat_turn(rng, plant=index % 4 == 0))
     out += [
         "\n".join(
             f"2026-01-0{i % 9 + 1}T10:00:0{i % 10}Z INFO req={i:08x} GET /v1/orders from "
