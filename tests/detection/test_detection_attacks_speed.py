@@ -182,9 +182,16 @@ def test_harmful_sentence_windows_are_unchanged(text: str, ends: list[int]) -> N
     assert harmful._windows(text, ends) == _reference_windows(text, ends)
 
 
+# The leetspeak tokeniser before it was one possessive pattern split in a single pass (reference).
+_REFERENCE_LEET_TOKEN = re.compile(
+    r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*(?:[a-z][0-9@$!|+]|[0-9@$!|+][a-z])[a-z0-9@$!|+]*"
+)
+_REFERENCE_VERSIONED = re.compile(r"[a-z]+[0-9]+")
+
+
 def _reference_unleet(match: re.Match[str]) -> str:
     token = match.group()
-    if token.isalpha() or token.isdigit() or features._VERSIONED.fullmatch(token):
+    if token.isalpha() or token.isdigit() or _REFERENCE_VERSIONED.fullmatch(token):
         return token
     if sum(ch.isalpha() for ch in token) * 3 < len(token):
         return token
@@ -198,8 +205,26 @@ def test_normalize_counts_letters_as_before(parts: list[str]) -> None:
     text = "".join(parts)
     lowered = features.fold(text)
     if features._HAS_LEET.search(lowered):
-        lowered = features._LEET_TOKEN.sub(_reference_unleet, lowered)
+        lowered = _REFERENCE_LEET_TOKEN.sub(_reference_unleet, lowered)
     assert features.normalize(text) == lowered
+
+
+def _reference_normalize(text: str) -> str:
+    lowered = features.fold(text)
+    if features._HAS_LEET.search(lowered):
+        lowered = _REFERENCE_LEET_TOKEN.sub(_reference_unleet, lowered)
+    return lowered
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="ab9z0158@$!|+<_-. \nİÄ", max_size=60))
+def test_normalize_equals_the_callback_tokeniser(text: str) -> None:
+    assert features.normalize(text) == _reference_normalize(text)
+
+
+def test_normalize_equals_the_callback_tokeniser_on_realistic_text() -> None:
+    for text in _realistic(150, seed=6) + _ATTACKS:
+        assert features.normalize(text) == _reference_normalize(text)
 
 
 _LINE_WORDS = [

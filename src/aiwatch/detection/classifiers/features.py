@@ -47,11 +47,16 @@ def _build_table() -> dict[int, str]:
 _FOLD = _build_table()
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g", "@": "a",
                        "$": "s", "!": "i", "|": "l", "+": "t", "8": "b", "6": "g"})  # fmt: skip
-# Only tokens that mix letters with digits or symbols (the callback runs once per such token).
+# Leetspeak tokens: maximal runs of [a-z0-9@$!|+] (not right after "<" or "_") that mix letters with digits or
+# symbols, except names like base64, sha256, python3 (letters, then digits only). A run that starts with a
+# letter mixes iff its first non-letter follows its leading letters; likewise for a run that starts with a
+# digit or symbol. Every alternative starts with a character set and runs are consumed possessively, so `re`
+# skips ahead and never backtracks (the former pattern began with a look-behind tried at every character and
+# sent each name like "sha256" to the callback only to keep it).
 _LEET_TOKEN = re.compile(
-    r"(?<![a-z0-9@$!|+<_])[a-z0-9@$!|+]*(?:[a-z][0-9@$!|+]|[0-9@$!|+][a-z])[a-z0-9@$!|+]*"
+    r"([a-z](?<![a-z0-9@$!|+<_][a-z])[a-z]*+[0-9]*+[@$!|+a-z][a-z0-9@$!|+]*+"
+    r"|[0-9@$!|+](?<![a-z0-9@$!|+<_][0-9@$!|+])[0-9@$!|+]*+[a-z][a-z0-9@$!|+]*+)"
 )
-_VERSIONED = re.compile(r"[a-z]+[0-9]+")
 _DROP_NON_LETTERS = str.maketrans("", "", "0123456789@$!|+")
 _HAS_LEET = re.compile(r"[a-z][0-9@$!|+]|[0-9@$|+][a-z]")
 
@@ -79,19 +84,16 @@ def fold(text: str) -> str:
 def normalize(text: str) -> str:
     """Lowercase, fold look-alike letters and leetspeak to ASCII; the result has the same length."""
     lowered = fold(text)
-    if _HAS_LEET.search(lowered):
-        lowered = _LEET_TOKEN.sub(_unleet, lowered)
-    return lowered
-
-
-def _unleet(match: re.Match[str]) -> str:
-    token = match.group()
-    if token.isalpha() or token.isdigit() or _VERSIONED.fullmatch(token):
-        return token  # words, numbers and names like base64, sha256, python3
-    letters = len(token.translate(_DROP_NON_LETTERS))  # a token is [a-z0-9@$!|+]*: what is left are letters
-    if letters * 3 < len(token):  # mostly digits or symbols: a number, an id, not a word
-        return token
-    return token.translate(_LEET)
+    if not _HAS_LEET.search(lowered):
+        return lowered
+    # split() puts the tokens at the odd indexes: one list pass instead of a callback per token
+    parts = _LEET_TOKEN.split(lowered)
+    parts[1::2] = [
+        # mostly digits or symbols: a number, an id, not a word (what translate leaves of a token are letters)
+        token if len(token.translate(_DROP_NON_LETTERS)) * 3 < len(token) else token.translate(_LEET)
+        for token in parts[1::2]
+    ]
+    return "".join(parts)
 
 
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s)\]>\"']+")
