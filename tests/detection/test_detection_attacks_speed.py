@@ -96,6 +96,7 @@ def _assert_same_pass(text: str) -> None:
         assert scanned.reply_shaping == (injection_embedded.REPLY_SHAPING.search(text) is not None)
     else:
         assert scanned.reply_shaping is None
+    assert scanned.markup == ("](" in text or "<img" in text.lower())
     model = load_model()
     assert scanned.harmful_model is model
     assert sorted(scanned.harmful_ends) == sorted(model.trigger_ends(data, first_only=False))
@@ -148,10 +149,33 @@ def test_harmful_detector_gives_the_same_with_and_without_the_shared_pass() -> N
             assert shared.detect(text, sensitivity) == own.detect(text, sensitivity)
 
 
-def test_markup_shortcut_is_exact() -> None:
-    for text in ["<IMG src=x>", "a <img", "İmg <İmg", "<ımg", "no tag ](x)", "x < y", "plain"]:
-        fast = "](" in text or ("<" in text and "<img" in text.lower())
-        assert fast == ("](" in text or "<img" in text.lower())
+def test_markup_flag_of_the_shared_pass_is_exact() -> None:
+    texts = ["<IMG src=x>", "a <img", "İmg <İmg", "<ımg", "no tag ](x)", "x < y", "plain"]
+    texts += ["<İMG", "<\u0130mg", "] (", "]\n(", "é](", "<ＩＭＧ", "<imG", "\ud800<img"]
+    for text in texts:
+        assert prefilter._scan_text(text).markup == ("](" in text or "<img" in text.lower()), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="<>[]()imgIMGİıé ", max_size=30))
+def test_markup_flag_of_the_shared_pass_on_random_text(text: str) -> None:
+    assert prefilter._scan_text(text).markup == ("](" in text or "<img" in text.lower())
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="aAfgzZ0159@$|+!-._:/= \n", max_size=40))
+def test_leetspeak_scan_is_skipped_only_where_it_cannot_match(text: str) -> None:
+    data = text.encode()
+    found: list[tuple[int, int]] = []
+    prefilter._leetspeak_database().scan(data, match_event_handler=prefilter._collect, context=found)
+    if found:
+        assert prefilter._may_hold_leetspeak(data)
+
+
+def test_leetspeak_scan_skip_on_realistic_text() -> None:
+    for text in _realistic(200, seed=8):
+        if prefilter._scan(prefilter.folded(text))[1]:  # the leetspeak shapes matched
+            assert prefilter._may_hold_leetspeak(text.encode("utf-8", "surrogatepass"))
 
 
 def _reference_windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:

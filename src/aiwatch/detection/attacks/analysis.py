@@ -103,9 +103,7 @@ def analysis_of(
 def _analyse(text: str, sensitivity: Sensitivity, where: Where | None) -> tuple[tuple[str, Detection], ...]:
     scanned = scan_text(text)  # one Hyperscan pass: triggers, planted-line openings (and harmful triggers)
     hits = scanned.trigger_hits
-    # "<" first: lowering a long text that has no tag at all is the costly part (exact: only ASCII letters
-    # lower to "img", so a "<img" in the lowered text starts at a "<" of the text)
-    has_markup = "](" in text or ("<" in text and "<img" in text.lower())
+    has_markup = scanned.markup  # "](" in text or "<img" in text.lower()
     untriggered = not hits and len(text) <= SHORT_TEXT
     if untriggered:
         hits = [len(text)]  # short prompts are cheap: the model reads them even without a trigger word

@@ -208,6 +208,14 @@ def find_embedded_instruction(
     `scanned` is the attack prefilter's pass over the same text, which already holds this pass's matches)."""
     if len(text) < MIN_TEXT or "\n" not in text:
         return None
+    # Known from the shared pass before encoding: no request opening, or plain multi-line text (no marker, not
+    # a file) without REPLY_SHAPING: `_judge` drops every line of such text without it, and a line is a piece
+    # of the text, so a text without it has no such line (exact; only known for ASCII text)
+    if scanned is not None and (
+        not scanned.openings
+        or (not scanned.marked and where not in INDIRECT_PLACES and scanned.reply_shaping is False)
+    ):
+        return None
     data = text.encode("utf-8", "surrogatepass")
     ends, marked = (scanned.openings, scanned.marked) if scanned is not None else _scan(data)
     if not ends:
@@ -215,10 +223,6 @@ def find_embedded_instruction(
     # "marked": mail/web shapes or a file/tool output; "lines": several lines of anything
     kind = "marked" if marked or where in INDIRECT_PLACES else "lines" if data.count(b"\n") >= 3 else None
     if kind is None:
-        return None
-    if kind == "lines" and scanned is not None and scanned.reply_shaping is False:
-        # `_judge` drops every line of plain multi-line text without REPLY_SHAPING, and a line is a piece of
-        # the text, so a text without it has no such line (exact; only known for ASCII text)
         return None
     best: Embedded | None = None
     doc_words: set[str] | None = None

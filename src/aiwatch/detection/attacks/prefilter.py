@@ -213,6 +213,15 @@ def _scan(text: str) -> tuple[list[int], bool]:
     return sorted(len(data[:end].decode("utf-8", "ignore")) for end in ends), leetspeak
 
 
+# Every leetspeak shape has a letter right before one of these (a digit or "@", "$", "|", "+").
+_LEETSPEAK_SYMBOLS = [bytes([byte]) for byte in b"0123456789@$|+"]
+
+
+def _may_hold_leetspeak(data: bytes) -> bool:
+    """False when no leetspeak shape can match (a byte search each is much cheaper than the scan)."""
+    return any(symbol in data for symbol in _LEETSPEAK_SYMBOLS)
+
+
 def _database_size() -> int:
     return len(STEMS) + len(PHRASES) + len(OBFUSCATION) + 1
 
@@ -226,10 +235,11 @@ _SINGLE_CASELESS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 
 
 class _Layout(NamedTuple):
-    """Pattern ids of the combined database: [triggers | embedded (opening, markers) | reply | harmful]."""
+    """Pattern ids of the combined database:
+    [triggers | embedded (opening, markers) | reply | markup (2) | harmful]."""
 
     opening: int  # ids below this are trigger patterns (`_database` without the leetspeak shapes)
-    reply: int  # ids between opening and reply are document markers
+    reply: int  # ids between opening and reply are document markers; the two after it are markup
     harmful: int  # ids from here on are the harmful model's trigger patterns
     harmful_model: object | None  # the model whose patterns are compiled in (None: not available)
 
@@ -244,6 +254,7 @@ class TextScan(NamedTuple):
     reply_shaping: bool | None  # `injection_embedded.REPLY_SHAPING` occurs; None: not known (non-ASCII text)
     harmful_ends: list[int] | None  # byte offsets where harmful triggers end (None: not scanned)
     harmful_model: object | None  # the harmful model whose triggers these are
+    markup: bool  # `"](" in text or "<img" in text.lower()` (a link/image the analysis judges as a beacon)
 
 
 @lru_cache(maxsize=1)
@@ -258,6 +269,10 @@ def _combined() -> tuple[hyperscan.Database, _Layout]:
     reply = len(expressions)
     expressions.append(injection_embedded.REPLY_SHAPING.pattern.encode("ascii"))
     flags.append(_SINGLE_CASELESS)
+    # Markup for the beacon check (exact on the UTF-8 bytes: only ASCII characters lower to "<", "i", "m" or
+    # "g", except U+0130, which lowers to "i" plus a combining dot, so it never forms "<img")
+    expressions += [rb"\]\(", rb"<img"]
+    flags += [hyperscan.HS_FLAG_SINGLEMATCH, _SINGLE_CASELESS]
     harmful_model = None
     try:
         from aiwatch.detection.classifiers.harmful import load_model  # late: harmful imports this module
@@ -329,7 +344,7 @@ def _scan_text(text: str) -> TextScan:
     triggers: list[int] = []
     openings: list[int] = []
     harmful: list[int] = []
-    marked = reply_shaping = False
+    marked = reply_shaping = markup = False
     opening, reply, first_harmful = layout.opening, layout.reply, layout.harmful
     for pattern_id, end in found:
         if pattern_id >= first_harmful:
@@ -341,6 +356,8 @@ def _scan_text(text: str) -> TextScan:
                 openings.append(end)
         elif pattern_id == reply:
             reply_shaping = True
+        elif pattern_id > reply:
+            markup = True
         else:
             marked = True
     ascii_text = len(data) == len(text)
@@ -352,6 +369,7 @@ def _scan_text(text: str) -> TextScan:
         reply_shaping if ascii_text else None,
         harmful if layout.harmful_model is not None else None,
         layout.harmful_model,
+        markup,
     )
 
 
@@ -363,6 +381,8 @@ def _hits_from(text: str, data: bytes, ends: list[int], leetspeak_scratch: hyper
     """
     if len(ends) >= MAX_HITS:
         return trigger_hits(text)
+    if not _may_hold_leetspeak(data):
+        return sorted(ends)
     leetspeak: list[tuple[int, int]] = []
     _leetspeak_database().scan(
         data, match_event_handler=_collect, context=leetspeak, scratch=leetspeak_scratch
