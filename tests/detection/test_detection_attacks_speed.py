@@ -162,22 +162,6 @@ def test_markup_flag_of_the_shared_pass_on_random_text(text: str) -> None:
     assert prefilter._scan_text(text).markup == ("](" in text or "<img" in text.lower())
 
 
-@settings(max_examples=1500, deadline=None)
-@given(st.text(alphabet="aAfgzZ0159@$|+!-._:/= \n", max_size=40))
-def test_leetspeak_scan_is_skipped_only_where_it_cannot_match(text: str) -> None:
-    data = text.encode()
-    found: list[tuple[int, int]] = []
-    prefilter._leetspeak_database().scan(data, match_event_handler=prefilter._collect, context=found)
-    if found:
-        assert prefilter._may_hold_leetspeak(data)
-
-
-def test_leetspeak_scan_skip_on_realistic_text() -> None:
-    for text in _realistic(200, seed=8):
-        if prefilter._scan(prefilter.folded(text))[1]:  # the leetspeak shapes matched
-            assert prefilter._may_hold_leetspeak(text.encode("utf-8", "surrogatepass"))
-
-
 def _reference_windows(text: str, char_ends: list[int]) -> list[tuple[int, int]]:
     """`harmful._windows` as it was: the sentence start found with finditer."""
     spans: list[tuple[int, int]] = []

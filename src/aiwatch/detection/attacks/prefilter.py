@@ -213,15 +213,6 @@ def _scan(text: str) -> tuple[list[int], bool]:
     return sorted(len(data[:end].decode("utf-8", "ignore")) for end in ends), leetspeak
 
 
-# Every leetspeak shape has a letter right before one of these (a digit or "@", "$", "|", "+").
-_LEETSPEAK_SYMBOLS = [bytes([byte]) for byte in b"0123456789@$|+"]
-
-
-def _may_hold_leetspeak(data: bytes) -> bool:
-    """False when no leetspeak shape can match (a byte search each is much cheaper than the scan)."""
-    return any(symbol in data for symbol in _LEETSPEAK_SYMBOLS)
-
-
 def _database_size() -> int:
     return len(STEMS) + len(PHRASES) + len(OBFUSCATION) + 1
 
@@ -381,8 +372,6 @@ def _hits_from(text: str, data: bytes, ends: list[int], leetspeak_scratch: hyper
     """
     if len(ends) >= MAX_HITS:
         return trigger_hits(text)
-    if not _may_hold_leetspeak(data):
-        return sorted(ends)
     leetspeak: list[tuple[int, int]] = []
     _leetspeak_database().scan(
         data, match_event_handler=_collect, context=leetspeak, scratch=leetspeak_scratch
