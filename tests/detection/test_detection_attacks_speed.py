@@ -327,3 +327,30 @@ def test_harmful_detector_equals_its_uncached_window_loop() -> None:
         for sensitivity in (Sensitivity.BALANCED, Sensitivity.HIGH):
             for _ in range(2):  # the second time from the caches
                 assert detector.detect(text, sensitivity) == _reference_harmful(text, sensitivity)
+
+
+def _lines_as_judged(text: str) -> list[str]:
+    """The lines `find_embedded_instruction` hands to `_judge` (cut from the encoded text, then stripped)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return [raw.decode("utf-8", "replace").strip() for raw in data.split(b"\n")]
+
+
+def _assert_line_words_are_document_words(text: str) -> None:
+    document = injection_embedded._content_words(text[: injection_embedded._DOC_WORDS_CHARS])
+    for line in _lines_as_judged(text):
+        assert injection_embedded._content_words(line) <= document, line
+
+
+_LINE_PIECES = [*"aZs' \t\n.\u0130\u212a\u00a0\u2028\x1c\ud800", "Zebra", "ss", "aIs"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=80))
+def test_a_judged_line_has_only_words_of_its_document(parts: list[str]) -> None:
+    # `_judge` counts every word of the line as a document word when the whole text is read for them
+    _assert_line_words_are_document_words("".join(parts))
+
+
+def test_a_judged_line_has_only_words_of_its_document_on_realistic_text() -> None:
+    for text in _realistic(200, seed=12):
+        _assert_line_words_are_document_words(text)

@@ -146,6 +146,7 @@ _ON_LOWERED_ASCII = {
     for regex in (_CORRESPONDENCE, _DEICTIC, _FIRST_PERSON_ABOUT_REPLY, _ANAPHORA, _ABOUT_THE_TEXT)
 }
 _PLACE_SCORE = {"middle": 0.85, "edge": 0.75}
+_DOC_WORDS_CHARS = 20_000  # the document's topic words are read from its start
 _MODEL_LINE_MIN = 0.5  # model probability of the line alone, for reply orders in plain multi-line text
 _MODEL_STRONG = 0.9  # the line alone is a clear attack (inside a document, at any place)
 
@@ -279,11 +280,16 @@ def _judge(
     words = _content_words(line)
     if len(words) < 2:
         return None  # too generic to tell whether it belongs to the document
-    if doc_words is None:
-        doc_words = _content_words(text[:20_000])
     lowered, line_lowered = text.lower(), line.lower()
     # a content word counts as shared when it also occurs outside the line
-    shared = sum(1 for w in words if w in doc_words and lowered.count(w) > line_lowered.count(w))
+    if len(text) <= _DOC_WORDS_CHARS:
+        # the line is a whitespace-delimited piece of the text, so its words are words of the text: all are
+        # in the document's words (exact; saves reading the whole document's words)
+        shared = sum(1 for w in words if lowered.count(w) > line_lowered.count(w))
+    else:
+        if doc_words is None:
+            doc_words = _content_words(text[:_DOC_WORDS_CHARS])
+        shared = sum(1 for w in words if w in doc_words and lowered.count(w) > line_lowered.count(w))
     if shared > len(words) // 6:  # any shared topic word (one in six for long lines): about the document
         return None
     return _PLACE_SCORE[place] - 0.05 * shared, "unrelated task", doc_words
