@@ -354,3 +354,28 @@ def test_a_judged_line_has_only_words_of_its_document(parts: list[str]) -> None:
 def test_a_judged_line_has_only_words_of_its_document_on_realistic_text() -> None:
     for text in _realistic(200, seed=12):
         _assert_line_words_are_document_words(text)
+
+
+def _assert_joint_score_is_each_models_score(feats: set[str]) -> None:
+    models = load_models()
+    both = models.score_both(feats)
+    assert both == (models.injection.score_features(feats), models.jailbreak.score_features(feats))
+
+
+def test_joint_score_equals_each_models_score_on_realistic_windows() -> None:
+    for text in _realistic(150, seed=13):
+        for start in range(0, len(text), 700):
+            normalized = features.normalize(text[start : start + 900])
+            _assert_joint_score_is_each_models_score(features.ngrams(features.tokens(normalized)))
+            for match in analysis._SENTENCE.finditer(normalized):
+                _assert_joint_score_is_each_models_score(features.ngrams(features.tokens(match.group())))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_joint_score_equals_each_models_score_on_random_feature_sets(data: st.DataObject) -> None:
+    models = load_models()
+    known = sorted(models.joint_weights)
+    feats = set(data.draw(st.lists(st.sampled_from(known), max_size=60)))
+    feats |= set(data.draw(st.lists(st.text(alphabet="abz ", max_size=6), max_size=20)))
+    _assert_joint_score_is_each_models_score(feats)

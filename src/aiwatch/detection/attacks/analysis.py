@@ -241,8 +241,11 @@ def _model_in_window(
         return  # too little text for a word model to mean anything
     feats = ngrams(toks)
     discussion: bool | None = None
-    for rule, model in ((PROMPT_INJECTION, models.injection), (JAILBREAK, models.jailbreak)):
-        probability = model.score_features(feats)
+    both = models.score_both(feats)  # = (models.injection.score_features(feats), jailbreak's)
+    for rule, model, probability in (
+        (PROMPT_INJECTION, models.injection, both[0]),
+        (JAILBREAK, models.jailbreak, both[1]),
+    ):
         if probability < max(model.threshold(sensitivity), minimum):
             continue
         if discussion is None:

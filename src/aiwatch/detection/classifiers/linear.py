@@ -11,9 +11,10 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 from aiwatch.detection.classifiers.features import ngrams, tokens
@@ -42,11 +43,35 @@ class LinearModel:
         return self.thresholds[str(sensitivity)]
 
 
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
 @dataclass(frozen=True, slots=True)
 class AttackModels:
     version: str
     injection: LinearModel
     jailbreak: LinearModel
+    # feature -> (injection weight, jailbreak weight) for the features either model knows: one lookup per
+    # feature for both models
+    joint_weights: dict[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        injection, jailbreak = self.injection.weights, self.jailbreak.weights
+        joint = {term: (weight, jailbreak.get(term, 0.0)) for term, weight in injection.items()}
+        joint.update((term, (0.0, weight)) for term, weight in jailbreak.items() if term not in injection)
+        object.__setattr__(self, "joint_weights", joint)
+
+    def score_both(self, feats: set[str]) -> tuple[float, float]:
+        """(injection, jailbreak) probabilities: `score_features(feats)` of each model, the same floats (each
+        sum adds the same weights in the same order; a feature a model does not know added 0.0)."""
+        if not feats:
+            return _sigmoid(self.injection.bias), _sigmoid(self.jailbreak.bias)
+        known = list(filter(None, map(self.joint_weights.get, feats)))
+        scale = math.sqrt(len(feats))
+        return (
+            _sigmoid(self.injection.bias + sum(map(_FIRST, known)) / scale),
+            _sigmoid(self.jailbreak.bias + sum(map(_SECOND, known)) / scale),
+        )
 
 
 def _sigmoid(x: float) -> float:
