@@ -261,42 +261,42 @@ def _judge(
     """(score, reason, document words) for a planted line, None for a line that belongs to its document."""
     if kind != "marked" and not REPLY_SHAPING.search(line):
         return None  # plain multi-line text (a chat, a memo): only orders about the reply count
-    lowered = line.lower() if line.isascii() else None
-    if _found(_CORRESPONDENCE, line, lowered):
+    ascii_lowered = line.lower() if line.isascii() else None  # for the faster case-sensitive tests
+    if _found(_CORRESPONDENCE, line, ascii_lowered):
         return None  # the sender asking the human reader for something
     probability = model.score_features(features(line))
     if probability >= _MODEL_STRONG:
         return max(probability, _PLACE_SCORE[place]), f"instruction (p={probability:.2f})", doc_words
-    if _found(_DEICTIC, line, lowered) or _found(_FIRST_PERSON_ABOUT_REPLY, line, lowered):
+    if _found(_DEICTIC, line, ascii_lowered) or _found(_FIRST_PERSON_ABOUT_REPLY, line, ascii_lowered):
         return None  # the reader's own request about this document
     # In a mail/web document an order about "your reply" that is no sender's ask (vetoed above) is planted;
     # in plain multi-line text the model must agree.
     if REPLY_SHAPING.search(line) and (kind == "marked" or probability >= _MODEL_LINE_MIN):
         return _PLACE_SCORE[place], f"order about the reply (p={probability:.2f})", doc_words
-    if kind != "marked" or _found(_ANAPHORA, line, lowered) or not _SENTENCE_END.search(line):
+    if kind != "marked" or _found(_ANAPHORA, line, ascii_lowered) or not _SENTENCE_END.search(line):
         return None  # a follow-up in a conversation ("can you make it shorter?"), not a planted task
-    if _found(_ABOUT_THE_TEXT, line, lowered):
+    if _found(_ABOUT_THE_TEXT, line, ascii_lowered):
         return None
     words = _content_words(line)
     if len(words) < 2:
         return None  # too generic to tell whether it belongs to the document
-    lowered, line_lowered = text.lower(), line.lower()
+    text_lowered, line_lowered = text.lower(), line.lower()
     # a content word counts as shared when it also occurs outside the line
     if len(text) <= _DOC_WORDS_CHARS:
         # the line is a whitespace-delimited piece of the text, so its words are words of the text: all are
         # in the document's words (exact; saves reading the whole document's words)
-        shared = sum(1 for w in words if lowered.count(w) > line_lowered.count(w))
+        shared = sum(1 for w in words if text_lowered.count(w) > line_lowered.count(w))
     else:
         if doc_words is None:
             doc_words = _content_words(text[:_DOC_WORDS_CHARS])
-        shared = sum(1 for w in words if w in doc_words and lowered.count(w) > line_lowered.count(w))
+        shared = sum(1 for w in words if w in doc_words and text_lowered.count(w) > line_lowered.count(w))
     if shared > len(words) // 6:  # any shared topic word (one in six for long lines): about the document
         return None
     return _PLACE_SCORE[place] - 0.05 * shared, "unrelated task", doc_words
 
 
-def _found(regex: re.Pattern[str], line: str, lowered: str | None) -> bool:
-    """`regex.search(line)` found something; `lowered` is the line lowered when it is ASCII."""
-    if lowered is None:
+def _found(regex: re.Pattern[str], line: str, ascii_lowered: str | None) -> bool:
+    """`regex.search(line)` found something; `ascii_lowered` is the line lowered when it is ASCII."""
+    if ascii_lowered is None:
         return regex.search(line) is not None
-    return _ON_LOWERED_ASCII[regex].search(lowered) is not None
+    return _ON_LOWERED_ASCII[regex].search(ascii_lowered) is not None
