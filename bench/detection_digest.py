@@ -4,9 +4,10 @@
     ... change the engine ...
     .venv/bin/python bench/detection_digest.py --compare /tmp/before.jsonl [--mb 4]
 
-Scans the corpus of bench/throughput.py at both sensitivities, as a prompt and as a file (indirect
-injection and file-only rules differ), and writes one JSON line per (pass, record) with all detection
-fields, details included. ``--compare`` prints the first differing records and exits 1 when any differs.
+Scans the corpus of bench/throughput.py in three passes, balanced and high as a prompt and balanced as a
+file (indirect injection and file-only rules differ: see PASSES), and writes one JSON line per (pass,
+record) with all detection fields, details included. ``--compare`` prints the first differing records and
+exits 1 when any differs.
 """
 
 from __future__ import annotations
