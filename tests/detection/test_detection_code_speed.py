@@ -9,6 +9,7 @@ checked on its own: the prefilters are necessary conditions, the gated substring
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from detection_helpers import chat_turn
@@ -76,8 +77,14 @@ TEXTS = _texts()
 NEWLINE_ONLY_TEXTS = [t for t in TEXTS if not any(b in t for b in code._OTHER_LINE_BREAKS)]
 
 
+def _regex_fences(text: str) -> list[tuple[int, int, str, int, int]]:
+    """The fences as the original lazy regex finds them (the reference for ``code._fences``)."""
+    return [(*m.span(), m.group(2).lower(), *m.span(3)) for m in code._FENCE.finditer(text)]
+
+
 def _reference_source(text: str, sensitivity: Sensitivity) -> list[Detection]:
-    return code._detect_line_by_line(text, 4 if sensitivity is Sensitivity.BALANCED else 3)
+    minimum = 4 if sensitivity is Sensitivity.BALANCED else 3
+    return code._detect_line_by_line(text, _regex_fences(text), minimum)
 
 
 def _reference_config(text: str, sensitivity: Sensitivity) -> list[Detection]:
@@ -232,8 +239,41 @@ def test_gated_substring_checks_equal_the_plain_ones() -> None:
 
 def test_fences_equal_finditer() -> None:
     for text in TEXTS:
-        expected = [(*m.span(), m.group(2).lower(), *m.span(3)) for m in code._FENCE.finditer(text)]
-        assert code._fences(text) == expected, text[:200]
+        assert code._fences(text) == _regex_fences(text), text[:200]
+
+
+_FENCE_PIECES = st.sampled_from(
+    ["```", "~~~", "```py", "~~~x", " ", "\t", "\n", "\r\n", "\r", "a", "x = 1;", "`"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_FENCE_PIECES, max_size=40).map("".join))
+def test_fences_equal_finditer_on_fence_heavy_text(text: str) -> None:
+    # Unclosed openings of both marks, closings before and after other openings, CR line breaks.
+    assert code._fences(text) == _regex_fences(text)
+
+
+def test_unclosed_fence_openings_search_for_a_closing_line_once_per_mark(monkeypatch) -> None:
+    # Each unclosed opening used to search to the end of the text for its closing line: 200 KB of them
+    # took about a minute of CPU. Once a search from some point found none, later openings skip it.
+    searches: list[int] = []
+
+    class Counting:
+        def __init__(self, pattern: re.Pattern[str]) -> None:
+            self.pattern = pattern
+
+        def search(self, text: str, position: int) -> re.Match[str] | None:
+            searches.append(position)
+            return self.pattern.search(text, position)
+
+    counting = {mark: Counting(p) for mark, p in code._FENCE_CLOSING_AFTER_NEWLINE.items()}
+    monkeypatch.setattr(code, "_FENCE_CLOSING_AFTER_NEWLINE", counting)
+    text = "```\n" + "~~~x\n" * 2_000 + "```py\n" * 2_000
+    assert code._fences(text) == _regex_fences(text) == []
+    assert len(searches) == 2  # one per mark
+    assert code.SourceCodeDetector().detect(text + "\r\n", Sensitivity.HIGH) == []
+    assert len(searches) == 4
 
 
 def test_indented_yaml_prefilter_counts_every_indented_yaml_line() -> None:

@@ -130,7 +130,7 @@ class SourceCodeDetector:
         if not fences and not enough_markers:
             return []  # no fence, and too few code-looking line ends or indents for a block
         if any(line_break in text for line_break in _OTHER_LINE_BREAKS):
-            return _detect_line_by_line(text, minimum)
+            return _detect_line_by_line(text, fences, minimum)
         lines = _CodeLines(text)
         found: list[Detection] = []
         covered: list[tuple[int, int]] = []
@@ -185,6 +185,9 @@ def _fences(text: str) -> list[tuple[int, int, str, int, int]]:
     found = []
     opening, start = _FENCE_OPENING.match(text), 0  # the text start is a line start
     position = 0
+    # Per mark, a position after which no closing line exists: a later search from further on cannot find
+    # one either, so thousands of unclosed openings cost one search each, not a search to the end each.
+    unclosed_from = {mark: len(text) + 1 for mark in _FENCE_CLOSING}
     while True:
         if opening is None:
             opening = _FENCE_OPENING_AFTER_NEWLINE.search(text, position)
@@ -196,7 +199,11 @@ def _fences(text: str) -> list[tuple[int, int, str, int, int]]:
         if closing is not None:
             body_end = body_start
         else:
-            closing = _FENCE_CLOSING_AFTER_NEWLINE[mark].search(text, body_start)
+            closing = None
+            if body_start < unclosed_from[mark]:
+                closing = _FENCE_CLOSING_AFTER_NEWLINE[mark].search(text, body_start)
+                if closing is None:
+                    unclosed_from[mark] = body_start
             if closing is None:  # no closing line: try the next line
                 opening, position = None, body_start - 1
                 continue
@@ -309,22 +316,22 @@ def _code_pattern_line_starts(text: str) -> set[int]:
     return starts
 
 
-def _detect_line_by_line(text: str, minimum: int) -> list[Detection]:
+def _detect_line_by_line(
+    text: str, fences: list[tuple[int, int, str, int, int]], minimum: int
+) -> list[Detection]:
     """The detector for texts with line breaks besides a newline (str.splitlines() knows several)."""
     if not any(hint in text for hint in _CODE_HINTS):
         return []
     found: list[Detection] = []
     covered: list[tuple[int, int]] = []
-    for fence in _FENCE.finditer(text) if "```" in text or "~~~" in text else ():
-        body = fence.group(3)
-        language = fence.group(2).lower()
-        lines = [line for line in body.splitlines() if line.strip()]
+    for fence_start, fence_end, language, body_start, body_end in fences:
+        lines = [line for line in text[body_start:body_end].splitlines() if line.strip()]
         code_lines = sum(1 for line in lines if _is_code_line(line))
         if not lines or (code_lines / len(lines) < 0.4 and language in ("", "text", "txt", "markdown", "md")):
             continue
         score = 0.9 if code_lines >= 2 or language else 0.6
-        found.append(_detection("code.source", fence.start(3), fence.end(3), score, language or "code"))
-        covered.append(fence.span())
+        found.append(_detection("code.source", body_start, body_end, score, language or "code"))
+        covered.append((fence_start, fence_end))
     if sum(text.count(marker) for marker in _BLOCK_MARKERS) < minimum:
         return found
     for start, end, code_lines in _code_blocks(text, minimum):
