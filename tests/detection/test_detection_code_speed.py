@@ -288,3 +288,22 @@ def test_rare_kind_line_start_is_found_wherever_those_kinds_have_a_line() -> Non
     for text in TEXTS:
         if any(next(code._LINE_PATTERNS[kind].finditer(text), None) for kind in code._RARE_KINDS):
             assert code._RARE_KIND_LINE_START.search("\n" + text), text[:200]
+
+
+@pytest.mark.parametrize(
+    ("kind", "line"),
+    [
+        ("terraform", 'resource "aws_s3_bucket" "b" {'),
+        ("ci", "  runs-on: ubuntu-latest"),
+        ("ci", "  script: make"),
+    ],
+)
+def test_config_line_scans_start_at_the_line_of_the_key(kind: str, line: str) -> None:
+    # Indentation before a key is blanks on its own line: a match that may start at any earlier newline
+    # of a run of blank lines is retried from each of them (200 KB of blank lines before a Kubernetes
+    # manifest took minutes of CPU).
+    text = "\n" * 5 + line + "\n"
+    match = code._LINE_PATTERNS_AFTER_NEWLINE[kind].search(text)
+    assert match is not None and match.start() == 4
+    assert code._RARE_KIND_LINE_START.search("\n" * 5 + "apiVersion: v1") is not None
+    assert code._RARE_KIND_LINE_START.search("\n\n\n") is None

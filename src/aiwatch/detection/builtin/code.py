@@ -400,14 +400,14 @@ _CONFIG_KINDS: list[tuple[str, re.Pattern[str], int]] = [
     (
         "terraform",
         re.compile(
-            r"^\s*(?:resource|provider|variable|module|output|data|terraform)\s+(?:\"[\w.-]+\"\s*)+\{"
+            r"^[^\S\n]*(?:resource|provider|variable|module|output|data|terraform)\s+(?:\"[\w.-]+\"\s*)+\{"
         ),
         1,
     ),
     (
         "ci",
         re.compile(
-            r"^(?:on:|jobs:|stages:|steps:|\s+runs-on:|\s+- uses:\s*\S+|\s+script:|pipeline:|"
+            r"^(?:on:|jobs:|stages:|steps:|[^\S\n]+runs-on:|[^\S\n]+- uses:\s*\S+|[^\S\n]+script:|pipeline:|"
             r"workflow_dispatch:|image:\s*\S+)\s*\S*$"
         ),
         3,
@@ -454,11 +454,11 @@ _INI_ASSIGNMENT = re.compile(r"^\s*[\w.-]+\s*[=:]\s*\S", re.MULTILINE)
 _SCAN_REWRITES = {
     "env": ((r"^[ \t]*(?:export[ \t]+)?", r"^[ \t]*+(?:export[ \t]++)?"),),
     "dockerfile": ((r"^(?:FROM", r"^(?=[a-z])(?:FROM"),),
-    "terraform": ((r"^\s*(?:resource", r"^\s*+(?:resource"),),
+    "terraform": ((r"^[^\S\n]*(?:resource", r"^[^\S\n]*+(?:resource"),),
     "ci": (
         (r"^(?:on:", r"^(?=[ojspwi\s])(?:on:"),
-        (r"|\s+runs-on:|\s+- uses:", r"|\s++runs-on:|\s++- uses:"),
-        (r"|\s+script:", r"|\s++script:"),
+        (r"|[^\S\n]+runs-on:|[^\S\n]+- uses:", r"|[^\S\n]++runs-on:|[^\S\n]++- uses:"),
+        (r"|[^\S\n]+script:", r"|[^\S\n]++script:"),
     ),
     "yaml": (
         (
@@ -491,7 +491,7 @@ _INI_ASSIGNMENT_AFTER_NEWLINE = _after_newline(_INI_ASSIGNMENT)
 _RARE_KINDS = frozenset({"kubernetes", "dockerfile", "ci"})
 _RARE_KIND_LINE_START = re.compile(
     r"\n(?:apiVersion:|kind:|(?i:FROM|RUN|COPY|ENTRYPOINT|CMD|WORKDIR|EXPOSE|ENV)\s"
-    r"|on:|jobs:|stages:|steps:|pipeline:|workflow_dispatch:|image:|\s+(?:runs-on:|- uses:|script:))"
+    r"|on:|jobs:|stages:|steps:|pipeline:|workflow_dispatch:|image:|[^\S\n]+(?:runs-on:|- uses:|script:))"
 )
 # Any line of a YAML hit that `_yaml_nested` counts as indented matches this (after its newline), so fewer
 # than 3 matches mean the YAML kind cannot be nested; only lines that start with a space or tab are tried.
