@@ -68,7 +68,8 @@ def compiled_tolerant(
     except hyperscan.error:
         triples = list(zip(encoded, ids, flags, strict=True))
         rejected = [i for e, i, f in triples if not accepts(e, f)]
-        keep = [(e, i, f) for e, i, f in triples if i not in set(rejected)]
+        refused = set(rejected)
+        keep = [(e, i, f) for e, i, f in triples if i not in refused]
         if not keep:
             return None, rejected
         database.compile(
