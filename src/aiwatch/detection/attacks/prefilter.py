@@ -265,12 +265,11 @@ def _combined() -> tuple[hyperscan.Database, _Layout]:
     expressions += [rb"\]\(", rb"<img"]
     flags += [hyperscan.HS_FLAG_SINGLEMATCH, _SINGLE_CASELESS]
     harmful_model = None
-    try:
+    # No usable harmful artefact: the pass goes without its triggers and that detector scans for itself.
+    with contextlib.suppress(OSError, ValueError, KeyError):
         from aiwatch.detection.classifiers.harmful import load_model  # late: harmful imports this module
 
         harmful_model = load_model()
-    except (OSError, ValueError, KeyError):  # no usable harmful artefact: that detector scans for itself
-        pass
     harmful = len(expressions)
     if harmful_model is not None:
         harmful_expressions, harmful_flags = harmful_model.trigger_expressions()
